@@ -1,0 +1,26 @@
+//! `GET /v1/account`: the caller's organisation (scope `read`).
+
+use std::time::SystemTime;
+
+use auth::{authenticate, Scope};
+use http_envelope::{dispatch, ok, ApiError, HandlerResult};
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use store::Store;
+
+/// Answers one request.
+pub async fn handle(store: &Store, request: Request) -> Response<Body> {
+    dispatch(request, |request| route(store, request)).await
+}
+
+async fn route(store: &Store, request: Request) -> HandlerResult {
+    if request.uri().path() != "/v1/account" {
+        return Err(ApiError::route_not_found(request.uri().path()));
+    }
+    if request.method() != Method::GET {
+        return Err(ApiError::method_not_allowed("GET"));
+    }
+    let principal = authenticate(store, request.headers(), Scope::Read, SystemTime::now()).await?;
+    let account = accounts::get_account(store, &principal).await?;
+    ok(&account)
+}

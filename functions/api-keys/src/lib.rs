@@ -1,0 +1,65 @@
+//! `/v1/account/api-keys` and `/v1/account/api-keys/{key_id}`: list, create and revoke keys (scope `admin`).
+
+use std::time::SystemTime;
+
+use accounts::NewKeyInput;
+use auth::{authenticate, Principal, Scope};
+use http_envelope::{created, dispatch, json_object, ok, ApiError, HandlerResult, JsonObject};
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use store::Store;
+
+const COLLECTION: &str = "/v1/account/api-keys";
+
+/// Answers one request.
+pub async fn handle(store: &Store, request: Request) -> Response<Body> {
+    dispatch(request, |request| route(store, request)).await
+}
+
+async fn route(store: &Store, request: Request) -> HandlerResult {
+    let path = request.uri().path();
+    let Some(rest) = path.strip_prefix(COLLECTION) else {
+        return Err(ApiError::route_not_found(path));
+    };
+    if rest.is_empty() {
+        return match *request.method() {
+            Method::GET => {
+                let (principal, now) = admin(store, &request).await?;
+                ok(&accounts::list_keys(store, &principal, now).await?)
+            }
+            Method::POST => {
+                let (principal, now) = admin(store, &request).await?;
+                let body = JsonObject::new(
+                    json_object(&request)?,
+                    &["name", "environment", "scopes", "expires_in_days"],
+                )?;
+                let input = NewKeyInput {
+                    name: body.optional_string("name")?,
+                    environment: body.optional_string("environment")?,
+                    scopes: body.optional_string_array("scopes")?,
+                    expires_in_days: body.optional_integer("expires_in_days")?,
+                };
+                created(&accounts::create_key(store, &principal, input, now).await?)
+            }
+            _ => Err(ApiError::method_not_allowed("GET, POST")),
+        };
+    }
+    match rest.strip_prefix('/') {
+        Some(key_id) if !key_id.is_empty() && !key_id.contains('/') => match *request.method() {
+            Method::DELETE => {
+                let (principal, now) = admin(store, &request).await?;
+                ok(&accounts::revoke_key(store, &principal, key_id, now).await?)
+            }
+            _ => Err(ApiError::method_not_allowed("DELETE")),
+        },
+        _ => Err(ApiError::route_not_found(path)),
+    }
+}
+
+async fn admin(store: &Store, request: &Request) -> Result<(Principal, SystemTime), ApiError> {
+    let now = SystemTime::now();
+    Ok((
+        authenticate(store, request.headers(), Scope::Admin, now).await?,
+        now,
+    ))
+}

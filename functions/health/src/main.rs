@@ -1,0 +1,7 @@
+//! The `health` Lambda. It needs no AWS client, so it starts in about a millisecond.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    http_envelope::init_tracing();
+    http_envelope::serve(health::handle).await
+}

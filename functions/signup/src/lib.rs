@@ -1,0 +1,31 @@
+//! `POST /v1/signup`: no authentication; creates an organisation and its first API key.
+
+use std::time::SystemTime;
+
+use accounts::SignupInput;
+use http_envelope::{created, dispatch, json_object, ApiError, HandlerResult, JsonObject};
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use store::Store;
+
+/// Answers one request.
+pub async fn handle(store: &Store, request: Request) -> Response<Body> {
+    dispatch(request, |request| route(store, request)).await
+}
+
+async fn route(store: &Store, request: Request) -> HandlerResult {
+    if request.uri().path() != "/v1/signup" {
+        return Err(ApiError::route_not_found(request.uri().path()));
+    }
+    if request.method() != Method::POST {
+        return Err(ApiError::method_not_allowed("POST"));
+    }
+    let body = JsonObject::new(json_object(&request)?, &["name", "email", "plan_id"])?;
+    let input = SignupInput {
+        name: body.required_string("name")?,
+        email: body.required_string("email")?,
+        plan_id: body.optional_string("plan_id")?,
+    };
+    let account = accounts::signup(store, input, SystemTime::now()).await?;
+    created(&account)
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make dev`: installs what is missing, starts DynamoDB Local (data kept in .data/dynamodb), creates the table
+# if it is missing, and serves every function at API Gateway's paths on http://localhost:9000.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
+PORT=${PORT:-9000}
+TABLE_NAME=${TABLE_NAME:-memory-api-local}
+endpoint="http://127.0.0.1:$DYNAMODB_PORT"
+
+install_venv .venv scripts/requirements.txt
+start_dynamodb_local "$DYNAMODB_PORT" "$ROOT/.data/dynamodb"
+trap '[ -n "${DYNAMODB_PID:-}" ] && kill "$DYNAMODB_PID" 2>/dev/null' EXIT
+
+log "ensuring table $TABLE_NAME"
+AWS_ENDPOINT_URL_DYNAMODB=$endpoint cargo run --quiet -p store --bin ensure-table -- "$TABLE_NAME"
+
+log "building the functions"
+cargo build --quiet --bins
+
+log "serving on http://localhost:$PORT (try: curl localhost:$PORT/health)"
+# shellcheck disable=SC2046
+cargo lambda watch --invoke-port "$PORT" $(watch_env_args "$endpoint" "$TABLE_NAME")

@@ -1,0 +1,203 @@
+//! The lifecycle of API keys: list, create, revoke.
+
+use std::time::{Duration, SystemTime};
+
+use auth::{parse_timestamp, random_id, timestamp, ApiKeySecret, Environment, Principal, Scopes};
+use store::{ApiKeyRecord, RevocationGuard, Store, StoreError};
+
+use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
+
+/// The name of a key created without one, as documented.
+pub const DEFAULT_KEY_NAME: &str = "Default Key";
+const SECONDS_PER_DAY: u64 = 86_400;
+/// How many times a revocation re-reads and retries when a concurrent revocation wins the race.
+const REVOCATION_ATTEMPTS: usize = 5;
+
+/// POST /v1/account/api-keys's fields, types already checked; `None` takes the documented default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewKeyInput {
+    pub name: Option<String>,
+    pub environment: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub expires_in_days: Option<i64>,
+}
+
+/// Whether a key's expiry has passed at `now` (an unreadable expiry counts as passed).
+pub(crate) fn is_expired(key: &ApiKeyRecord, now: SystemTime) -> bool {
+    key.expires_at
+        .as_deref()
+        .is_some_and(|at| parse_timestamp(at).is_none_or(|at| at <= now))
+}
+
+/// GET /v1/account/api-keys: every key of the caller's organisation, newest first, revoked ones included.
+pub async fn list_keys(
+    store: &Store,
+    principal: &Principal,
+    now: SystemTime,
+) -> Result<Vec<ApiKeyView>, AccountError> {
+    let mut keys = store.list_keys(&principal.org_id).await?;
+    keys.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.key_id.cmp(&b.key_id))
+    });
+    Ok(keys
+        .iter()
+        .map(|key| ApiKeyView::from_record(key, now))
+        .collect())
+}
+
+/// POST /v1/account/api-keys: a new key with the documented defaults (`"Default Key"`, `live`,
+/// `["read", "write"]`, no expiry). A `test` key cannot create a `live` key.
+pub async fn create_key(
+    store: &Store,
+    principal: &Principal,
+    input: NewKeyInput,
+    now: SystemTime,
+) -> Result<CreatedKeyView, AccountError> {
+    let name = match input.name {
+        Some(name) => validate::name("name", &name)?,
+        None => DEFAULT_KEY_NAME.to_owned(),
+    };
+    let environment = match input.environment.as_deref() {
+        None => Environment::Live,
+        Some(name) => Environment::parse(name).ok_or_else(|| {
+            AccountError::invalid("environment", "`environment` must be \"live\" or \"test\".")
+        })?,
+    };
+    let scopes = match input.scopes {
+        None => Scopes::default_for_new_key(),
+        Some(names) => Scopes::parse(&names).map_err(|err| {
+            AccountError::invalid(
+                "scopes",
+                format!("{err}: `scopes` must be a non-empty list of read, write, delete, admin."),
+            )
+        })?,
+    };
+    let expires_at = match input.expires_in_days {
+        None => None,
+        Some(days) => {
+            let days = validate::expires_in_days(days)?;
+            Some(timestamp(now + Duration::from_secs(days * SECONDS_PER_DAY)))
+        }
+    };
+    if environment == Environment::Live && principal.environment == Environment::Test {
+        return Err(AccountError::EnvironmentNotPermitted);
+    }
+    let secret = ApiKeySecret::generate(environment)?;
+    let key = ApiKeyRecord {
+        key_id: random_id("key")?,
+        org_id: principal.org_id.clone(),
+        name,
+        key_prefix: secret.prefix(),
+        environment: environment.as_str().to_owned(),
+        scopes: scopes.names(),
+        key_hash: secret.hash(),
+        is_active: true,
+        // The caller was just authenticated, which proves the organisation active.
+        org_is_active: true,
+        created_at: timestamp(now),
+        expires_at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.insert_key(&key).await?;
+    tracing::info!(org_id = %key.org_id, key_id = %key.key_id, created_by = %principal.key_id, "API key created");
+    Ok(CreatedKeyView::new(&key, &secret))
+}
+
+/// DELETE /v1/account/api-keys/{key_id}: revokes the key (the record stays) and returns its metadata.
+///
+/// Revoking a revoked key returns it unchanged. A key of another organisation is not found, exactly like a
+/// key that does not exist. The organisation's last active admin key cannot be revoked, even by two
+/// revocations racing each other: see [`RevocationGuard`].
+pub async fn revoke_key(
+    store: &Store,
+    principal: &Principal,
+    raw_key_id: &str,
+    now: SystemTime,
+) -> Result<ApiKeyView, AccountError> {
+    let key_id = canonical_key_id(raw_key_id).ok_or(AccountError::KeyNotFound)?;
+    let org_id = principal.org_id.as_str();
+    let revoked_at = timestamp(now);
+    for _ in 0..REVOCATION_ATTEMPTS {
+        let key = store
+            .get_key(org_id, &key_id)
+            .await?
+            .ok_or(AccountError::KeyNotFound)?;
+        if !key.is_active {
+            return Ok(ApiKeyView::from_record(&key, now));
+        }
+        let guard = if grants_admin(&key, now) {
+            let org = store
+                .get_organization(org_id)
+                .await?
+                .ok_or(AccountError::AccountNotFound)?;
+            let another_admin = store.list_keys(org_id).await?.iter().any(|other| {
+                other.key_id != key.key_id && other.is_active && grants_admin(other, now)
+            });
+            if !another_admin {
+                return Err(AccountError::LastAdminKey);
+            }
+            RevocationGuard::AdminCounterIs(org.admin_revocations)
+        } else {
+            RevocationGuard::None
+        };
+        match store.revoke_key(org_id, &key_id, &revoked_at, guard).await {
+            Ok(Some(revoked)) => {
+                tracing::info!(org_id, key_id = %key_id, revoked_by = %principal.key_id, "API key revoked");
+                return Ok(ApiKeyView::from_record(&revoked, now));
+            }
+            // Revoked meanwhile, or a concurrent revocation moved the counter: read again, decide again.
+            Ok(None) | Err(StoreError::Contended) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AccountError::Contended)
+}
+
+/// Whether a key currently opens the admin routes.
+fn grants_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
+    key.is_active && !is_expired(key, now) && Scopes::parse(&key.scopes).is_ok_and(|s| s.is_admin())
+}
+
+/// The key id a path segment names, percent-decoded (API Gateway decodes path parameters, the local router
+/// does not): `key_` and 1 to 64 base62 characters, or nothing, so `../`, slashes and the like find no key.
+fn canonical_key_id(raw: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    let random = decoded.strip_prefix("key_")?;
+    let ok = (1..=64).contains(&random.len()) && random.bytes().all(|b| b.is_ascii_alphanumeric());
+    ok.then(|| decoded.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_key_id;
+
+    #[test]
+    fn key_ids_are_decoded_then_checked() {
+        assert_eq!(
+            canonical_key_id("key_abc123").as_deref(),
+            Some("key_abc123")
+        );
+        assert_eq!(
+            canonical_key_id("key%5Fabc123").as_deref(),
+            Some("key_abc123")
+        );
+        for bad in [
+            "",
+            "key_",
+            "abc",
+            "key_a%2Fb",
+            "..%2Fkey_a",
+            "key_a/../b",
+            "key_%00",
+            "KEY_abc",
+            "key_ab-c",
+        ] {
+            assert_eq!(canonical_key_id(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The account service's rules, in one place: who may sign up, what a key may be created with, when a key
+//! may be revoked. Handlers parse requests into the inputs here and turn the outcomes into responses.
+
+mod error;
+mod keys;
+mod plans;
+mod signup;
+mod validate;
+mod views;
+
+pub use error::AccountError;
+pub use keys::{create_key, list_keys, revoke_key, NewKeyInput, DEFAULT_KEY_NAME};
+pub use plans::{Plan, DEFAULT_PLAN_ID, PLANS};
+pub use signup::{get_account, signup, SignupInput};
+pub use validate::{MAX_EXPIRES_IN_DAYS, MAX_NAME_CHARS};
+pub use views::{AccountView, ApiKeyView, CreatedKeyView, PlanView, SignupView};

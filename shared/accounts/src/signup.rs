@@ -1,0 +1,82 @@
+//! Signing up: an organisation, its email reserved, and its first (admin) key, written all at once.
+
+use std::time::SystemTime;
+
+use auth::{random_id, timestamp, ApiKeySecret, Environment, Principal, Scopes};
+use store::{ApiKeyRecord, OrganizationRecord, Store};
+
+use crate::{
+    validate, AccountError, AccountView, CreatedKeyView, Plan, SignupView, DEFAULT_KEY_NAME,
+    DEFAULT_PLAN_ID,
+};
+
+/// POST /v1/signup's fields, types already checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignupInput {
+    pub name: String,
+    pub email: String,
+    pub plan_id: Option<String>,
+}
+
+/// Creates the organisation and its first key: a `live` key with every scope, shown in full this once.
+/// A second signup with the same email (in any case) is [`AccountError::EmailTaken`] and writes nothing.
+pub async fn signup(
+    store: &Store,
+    input: SignupInput,
+    now: SystemTime,
+) -> Result<SignupView, AccountError> {
+    let name = validate::name("name", &input.name)?;
+    let email = validate::email(&input.email)?;
+    let plan_id = input.plan_id.as_deref().unwrap_or(DEFAULT_PLAN_ID);
+    let plan = Plan::find(plan_id).ok_or_else(|| {
+        let known: Vec<&str> = crate::PLANS.iter().map(|plan| plan.id).collect();
+        AccountError::invalid(
+            "plan_id",
+            format!("Unknown plan. Available plans: {}.", known.join(", ")),
+        )
+    })?;
+    let created_at = timestamp(now);
+    let org = OrganizationRecord {
+        org_id: random_id("org")?,
+        name,
+        email,
+        plan_id: plan.id.to_owned(),
+        is_active: true,
+        created_at: created_at.clone(),
+        admin_revocations: 0,
+    };
+    let secret = ApiKeySecret::generate(Environment::Live)?;
+    let key = ApiKeyRecord {
+        key_id: random_id("key")?,
+        org_id: org.org_id.clone(),
+        name: DEFAULT_KEY_NAME.to_owned(),
+        key_prefix: secret.prefix(),
+        environment: Environment::Live.as_str().to_owned(),
+        scopes: Scopes::all().names(),
+        key_hash: secret.hash(),
+        is_active: true,
+        org_is_active: true,
+        created_at,
+        expires_at: None,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.create_organization(&org, &key).await?;
+    tracing::info!(org_id = %org.org_id, key_id = %key.key_id, plan = plan.id, "organisation signed up");
+    Ok(SignupView {
+        account: AccountView::from_record(&org),
+        api_key: CreatedKeyView::new(&key, &secret),
+    })
+}
+
+/// GET /v1/account: the caller's organisation.
+pub async fn get_account(
+    store: &Store,
+    principal: &Principal,
+) -> Result<AccountView, AccountError> {
+    let org = store
+        .get_organization(&principal.org_id)
+        .await?
+        .ok_or(AccountError::AccountNotFound)?;
+    Ok(AccountView::from_record(&org))
+}

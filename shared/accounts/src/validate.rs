@@ -1,0 +1,156 @@
+//! Value rules for names, emails and expiry, shared by signup and key creation.
+
+use crate::AccountError;
+
+/// Longest organisation or key name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest key lifetime: ten years.
+pub const MAX_EXPIRES_IN_DAYS: i64 = 3650;
+const MAX_EMAIL_CHARS: usize = 254;
+const MAX_EMAIL_LOCAL_CHARS: usize = 64;
+
+/// A name: trimmed, 1 to 100 characters, no control characters. Any script is welcome.
+pub fn name(param: &'static str, raw: &str) -> Result<String, AccountError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(AccountError::invalid(
+            param,
+            format!("`{param}` must not be empty."),
+        ));
+    }
+    if trimmed.chars().count() > MAX_NAME_CHARS {
+        return Err(AccountError::invalid(
+            param,
+            format!("`{param}` must be at most {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(AccountError::invalid(
+            param,
+            format!("`{param}` must not contain control characters."),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An email address: trimmed, `local@domain` with a dotted domain, no spaces or control characters,
+/// at most 254 characters. Kept as typed; compared lowercase.
+pub fn email(raw: &str) -> Result<String, AccountError> {
+    let invalid = || AccountError::invalid("email", "`email` must be a valid email address.");
+    let trimmed = raw.trim();
+    if trimmed.chars().count() > MAX_EMAIL_CHARS {
+        return Err(invalid());
+    }
+    let (local, domain) = trimmed.split_once('@').ok_or_else(invalid)?;
+    let local_ok = !local.is_empty()
+        && local.chars().count() <= MAX_EMAIL_LOCAL_CHARS
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@\"(),:;<>[\\]".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && label.chars().count() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c == '-' || c.is_alphanumeric())
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+    if local_ok && domain_ok {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(invalid())
+    }
+}
+
+/// `expires_in_days`: 1 to 3650, when given.
+pub fn expires_in_days(days: i64) -> Result<u64, AccountError> {
+    if (1..=MAX_EXPIRES_IN_DAYS).contains(&days) {
+        Ok(days.unsigned_abs())
+    } else {
+        Err(AccountError::invalid(
+            "expires_in_days",
+            format!("`expires_in_days` must be between 1 and {MAX_EXPIRES_IN_DAYS}, or null for a key that never expires."),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed() {
+        assert_eq!(name("name", "  My Company ").expect("valid"), "My Company");
+    }
+
+    #[test]
+    fn unicode_names_are_kept_intact() {
+        assert_eq!(
+            name("name", "Société Ünïcødé 東京 🚀").expect("valid"),
+            "Société Ünïcødé 東京 🚀"
+        );
+    }
+
+    #[test]
+    fn blank_names_are_refused() {
+        assert!(name("name", "   ").is_err());
+    }
+
+    #[test]
+    fn a_hundred_characters_is_the_limit() {
+        assert!(name("name", &"é".repeat(100)).is_ok());
+        assert!(name("name", &"é".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert!(name("name", "bad\u{0}name").is_err());
+        assert!(name("name", "bad\nname").is_err());
+    }
+
+    #[test]
+    fn ordinary_emails_are_accepted() {
+        for ok in ["admin@mycompany.com", "a.b+tag@sub.example.co.uk", "x@b.io"] {
+            assert!(email(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@localhost",
+            "a@@example.com",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@example.c",
+            "a@-example.com",
+            "a@example..com",
+            "a\u{7}@example.com",
+            ".a@example.com",
+        ] {
+            assert!(email(bad).is_err(), "{bad:?}");
+        }
+        assert!(email(&format!("{}@example.com", "a".repeat(65))).is_err());
+        assert!(email(&format!("a@{}.com", "b".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn expiry_is_one_day_to_ten_years() {
+        assert!(expires_in_days(0).is_err());
+        assert!(expires_in_days(-1).is_err());
+        assert_eq!(expires_in_days(1).expect("valid"), 1);
+        assert_eq!(expires_in_days(3650).expect("valid"), 3650);
+        assert!(expires_in_days(3651).is_err());
+    }
+}

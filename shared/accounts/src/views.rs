@@ -1,0 +1,135 @@
+//! The JSON shapes of the API's answers, as documented. Nothing here can hold a key hash, and only
+//! [`CreatedKeyView`] holds a full key.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use store::{ApiKeyRecord, OrganizationRecord};
+
+use crate::Plan;
+
+/// `plan` inside the account.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PlanView {
+    pub id: String,
+    pub name: String,
+    pub base_price_cents: u64,
+}
+
+/// GET /v1/account.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct AccountView {
+    pub org_id: String,
+    pub name: String,
+    pub email: String,
+    pub plan: PlanView,
+    pub is_active: bool,
+    pub created_at: String,
+}
+
+/// One key as listed and as returned by a revocation: metadata only.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub key_prefix: String,
+    pub environment: String,
+    pub scopes: Vec<String>,
+    /// False once revoked or expired.
+    pub is_active: bool,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A key just created: the only answer that carries the full key.
+#[derive(Clone, Serialize, PartialEq, Eq)]
+pub struct CreatedKeyView {
+    pub id: String,
+    pub name: String,
+    pub key: String,
+    pub key_prefix: String,
+    pub environment: String,
+    pub scopes: Vec<String>,
+    pub is_active: bool,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+impl std::fmt::Debug for CreatedKeyView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKeyView")
+            .field("id", &self.id)
+            .field("key_prefix", &self.key_prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// POST /v1/signup: the new organisation and its first key.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SignupView {
+    pub account: AccountView,
+    pub api_key: CreatedKeyView,
+}
+
+impl AccountView {
+    pub(crate) fn from_record(org: &OrganizationRecord) -> Self {
+        let plan = Plan::find(&org.plan_id).map_or_else(
+            || {
+                tracing::error!(plan_id = %org.plan_id, "organisation has a plan missing from the catalogue");
+                PlanView {
+                    id: org.plan_id.clone(),
+                    name: org.plan_id.clone(),
+                    base_price_cents: 0,
+                }
+            },
+            |plan| PlanView {
+                id: plan.id.to_owned(),
+                name: plan.name.to_owned(),
+                base_price_cents: plan.base_price_cents,
+            },
+        );
+        Self {
+            org_id: org.org_id.clone(),
+            name: org.name.clone(),
+            email: org.email.clone(),
+            plan,
+            is_active: org.is_active,
+            created_at: org.created_at.clone(),
+        }
+    }
+}
+
+impl ApiKeyView {
+    pub(crate) fn from_record(key: &ApiKeyRecord, now: SystemTime) -> Self {
+        Self {
+            id: key.key_id.clone(),
+            name: key.name.clone(),
+            key_prefix: key.key_prefix.clone(),
+            environment: key.environment.clone(),
+            scopes: key.scopes.clone(),
+            is_active: key.is_active && !crate::keys::is_expired(key, now),
+            created_at: key.created_at.clone(),
+            last_used_at: key.last_used_at.clone(),
+            expires_at: key.expires_at.clone(),
+            revoked_at: key.revoked_at.clone(),
+        }
+    }
+}
+
+impl CreatedKeyView {
+    pub(crate) fn new(key: &ApiKeyRecord, secret: &auth::ApiKeySecret) -> Self {
+        Self {
+            id: key.key_id.clone(),
+            name: key.name.clone(),
+            key: secret.expose().to_owned(),
+            key_prefix: key.key_prefix.clone(),
+            environment: key.environment.clone(),
+            scopes: key.scopes.clone(),
+            is_active: true,
+            created_at: key.created_at.clone(),
+            expires_at: key.expires_at.clone(),
+        }
+    }
+}

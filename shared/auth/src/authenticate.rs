@@ -1,0 +1,165 @@
+//! Authenticating a request: one index read on the key's hash, then the checks, in the order a client can
+//! act on (who are you, is that key still good, may it do this).
+
+use std::time::{Duration, SystemTime};
+
+use http_envelope::ApiError;
+use lambda_http::http::{HeaderMap, StatusCode};
+use store::{Store, StoreError};
+
+use crate::{parse_timestamp, presented_key, timestamp, Environment, Scope, Scopes};
+
+/// `last_used_at` is written at most once per key per this interval, however busy the key.
+pub const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
+
+/// Why a request is not let through. Each variant has its own status and code.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no API key was presented")]
+    MissingKey,
+    #[error("the Authorization header does not use the Bearer scheme")]
+    MalformedAuthorization,
+    #[error("the API key is not of the form mem_{{live|test}}_{{random}}")]
+    MalformedKey,
+    #[error("the Authorization and X-API-Key headers present different keys")]
+    ConflictingKeys,
+    #[error("no such API key")]
+    UnknownKey,
+    #[error("the API key was revoked")]
+    RevokedKey,
+    #[error("the API key expired")]
+    ExpiredKey,
+    #[error("the API key lacks the `{}` scope", .0.as_str())]
+    InsufficientScope(Scope),
+    #[error("the organisation is deactivated")]
+    OrganizationInactive,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        let unauthorized =
+            |code, message: &str| ApiError::new(StatusCode::UNAUTHORIZED, code, message);
+        match err {
+            AuthError::MissingKey => unauthorized(
+                "missing_api_key",
+                "No API key. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+            ),
+            AuthError::MalformedAuthorization => unauthorized(
+                "malformed_api_key",
+                "The Authorization header must be `Bearer <key>`.",
+            ),
+            AuthError::MalformedKey => unauthorized(
+                "malformed_api_key",
+                "The API key is malformed: keys look like mem_live_... or mem_test_... .",
+            ),
+            AuthError::ConflictingKeys => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "conflicting_api_keys",
+                "The Authorization and X-API-Key headers carry different keys. Send one key.",
+            ),
+            AuthError::UnknownKey => unauthorized("invalid_api_key", "The API key is not valid."),
+            AuthError::RevokedKey => {
+                unauthorized("revoked_api_key", "The API key has been revoked.")
+            }
+            AuthError::ExpiredKey => unauthorized("expired_api_key", "The API key has expired."),
+            AuthError::InsufficientScope(scope) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!(
+                    "This API key lacks the `{}` scope this route requires.",
+                    scope.as_str()
+                ),
+            ),
+            AuthError::OrganizationInactive => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "organization_inactive",
+                "The organisation this API key belongs to is deactivated.",
+            ),
+            AuthError::Store(_) => ApiError::unavailable(),
+        }
+    }
+}
+
+/// Who is calling, once their key has been checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub org_id: String,
+    pub key_id: String,
+    pub environment: Environment,
+    pub scopes: Scopes,
+}
+
+/// Checks the request's key and that it grants `required`; records its use (at most once a minute).
+///
+/// Exactly one DynamoDB read: the key-hash index, whose items carry everything the checks need, the
+/// organisation's active flag included. Malformed keys are refused before any read.
+pub async fn authenticate(
+    store: &Store,
+    headers: &HeaderMap,
+    required: Scope,
+    now: SystemTime,
+) -> Result<Principal, AuthError> {
+    let key = presented_key(headers)?;
+    let record = store
+        .find_key_by_hash(&key.hash())
+        .await?
+        .ok_or(AuthError::UnknownKey)?;
+    if !record.is_active {
+        return Err(AuthError::RevokedKey);
+    }
+    if let Some(expires_at) = &record.expires_at {
+        // A timestamp this code did not write is treated as already past: fail closed.
+        let expired = parse_timestamp(expires_at).is_none_or(|at| at <= now);
+        if expired {
+            return Err(AuthError::ExpiredKey);
+        }
+    }
+    if !record.org_is_active {
+        return Err(AuthError::OrganizationInactive);
+    }
+    let scopes = Scopes::parse(&record.scopes).map_err(|err| {
+        tracing::error!(key_id = %record.key_id, error = %err, "stored key has unusable scopes");
+        AuthError::InsufficientScope(required)
+    })?;
+    if !scopes.allows(required) {
+        return Err(AuthError::InsufficientScope(required));
+    }
+    let environment = Environment::parse(&record.environment).unwrap_or(key.environment());
+    record_use(
+        store,
+        &record.org_id,
+        &record.key_id,
+        record.last_used_at.as_deref(),
+        now,
+    )
+    .await;
+    Ok(Principal {
+        org_id: record.org_id,
+        key_id: record.key_id,
+        environment,
+        scopes,
+    })
+}
+
+/// Writes `last_used_at` when the stored one is older than [`LAST_USED_RESOLUTION`]; the write is
+/// conditional, so concurrent requests write it once. A failure here never fails the request.
+async fn record_use(
+    store: &Store,
+    org_id: &str,
+    key_id: &str,
+    last_used_at: Option<&str>,
+    now: SystemTime,
+) {
+    let stale_before = timestamp(now.checked_sub(LAST_USED_RESOLUTION).unwrap_or(now));
+    if last_used_at.is_some_and(|last| last >= stale_before.as_str()) {
+        return;
+    }
+    if let Err(err) = store
+        .touch_last_used(org_id, key_id, &timestamp(now), &stale_before)
+        .await
+    {
+        tracing::warn!(key_id, error = %err, "could not record last_used_at");
+    }
+}

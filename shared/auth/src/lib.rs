@@ -1,0 +1,19 @@
+//! The shared auth crate: every function that needs to know who is calling asks [`authenticate`].
+//!
+//! A key is `mem_{live|test}_{random}`; only its SHA-256 is stored, and a request is authenticated by one
+//! index read on that hash.
+
+mod authenticate;
+mod clock;
+mod credentials;
+mod key;
+mod scope;
+
+pub use authenticate::{authenticate, AuthError, Principal, LAST_USED_RESOLUTION};
+pub use clock::{parse_timestamp, timestamp};
+pub use credentials::presented_key;
+pub use key::{
+    random_id, ApiKeySecret, Environment, KeyGenerationError, KEY_PREFIX_VISIBLE_CHARS,
+    RANDOM_PART_LEN,
+};
+pub use scope::{Scope, ScopeError, Scopes};

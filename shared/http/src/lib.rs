@@ -1,0 +1,132 @@
+//! The HTTP envelope every function shares, so that every answer of the service looks the same:
+//! `{"success": true, "data": ...}` or `{"success": false, "error": {"code", "message", "param"}}`, with the
+//! request id in `x-request-id` and a JSON error (never a panic, never an empty 500) for anything that fails.
+
+mod body;
+mod error;
+mod fields;
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use tracing::Instrument;
+
+pub use body::{json_object, MAX_BODY_BYTES};
+pub use error::ApiError;
+pub use fields::JsonObject;
+
+/// The header every response carries, with the Lambda request id, so a user's report can be found in the logs.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// What a handler returns: a response, or an error that becomes the JSON error envelope.
+pub type HandlerResult = Result<Response<Body>, ApiError>;
+
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    success: bool,
+    data: &'a T,
+}
+
+/// A success envelope with `data` and the given status.
+pub fn json_response<T: Serialize>(status: StatusCode, data: &T) -> Response<Body> {
+    match serde_json::to_string(&Success {
+        success: true,
+        data,
+    }) {
+        Ok(text) => with_json_body(status, text),
+        Err(err) => {
+            tracing::error!(error = %err, "response could not be serialised");
+            ApiError::internal().into_response()
+        }
+    }
+}
+
+/// 200 with `data`.
+pub fn ok<T: Serialize>(data: &T) -> HandlerResult {
+    Ok(json_response(StatusCode::OK, data))
+}
+
+/// 201 with `data`: something was created.
+pub fn created<T: Serialize>(data: &T) -> HandlerResult {
+    Ok(json_response(StatusCode::CREATED, data))
+}
+
+fn with_json_body(status: StatusCode, text: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        lambda_http::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The id that ties a response to its logs: the Lambda invocation's request id where there is one,
+/// else API Gateway's.
+pub fn request_id(request: &Request) -> String {
+    if let Some(context) = request.lambda_context_ref() {
+        if !context.request_id.is_empty() {
+            return context.request_id.clone();
+        }
+    }
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            context.request_id.clone().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Runs one request through `handler`: logs it in a span named by its request id, turns an error into its
+/// JSON envelope and stamps the request id on the response.
+pub async fn dispatch<F, Fut>(request: Request, handler: F) -> Response<Body>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = HandlerResult>,
+{
+    let request_id = request_id(&request);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
+    async move {
+        let mut response = match handler(request).await {
+            Ok(response) => response,
+            Err(err) => {
+                if err.status.is_server_error() {
+                    tracing::warn!(code = err.code, "request failed");
+                }
+                err.into_response()
+            }
+        };
+        tracing::info!(status = response.status().as_u16(), "request answered");
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// Starts the Lambda runtime loop with `handler`, after setting up logging (JSON when the function's log
+/// format is JSON, as `template.yaml` sets it).
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Response<Body>> + Send,
+{
+    lambda_http::run(lambda_http::service_fn(|request: Request| {
+        let answer = handler(request);
+        async move { Ok::<_, Infallible>(answer.await) }
+    }))
+    .await
+}
+
+/// Sets up `tracing` for a function; call once at the top of `main`.
+pub fn init_tracing() {
+    lambda_http::tracing::init_default_subscriber();
+}

@@ -1,0 +1,98 @@
+//! The DynamoDB client: built once per cold start, with timeouts short enough that a request fails fast
+//! (503) instead of hanging when DynamoDB is slow or unreachable.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+/// How the client reaches DynamoDB and how long it waits.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    /// `Some` for DynamoDB Local; `None` lets the SDK resolve the endpoint (and `AWS_ENDPOINT_URL_DYNAMODB`).
+    pub endpoint: Option<String>,
+    /// `Some` pins a region and static credentials (DynamoDB Local, tests); `None` uses the SDK's chain.
+    pub local_region: Option<String>,
+    /// Limit for one attempt (connect + call).
+    pub attempt_timeout: Duration,
+    /// Limit for the whole operation, retries included.
+    pub operation_timeout: Duration,
+    /// Attempts per operation, the first included.
+    pub max_attempts: u32,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            local_region: None,
+            attempt_timeout: Duration::from_millis(1_000),
+            operation_timeout: Duration::from_millis(2_500),
+            max_attempts: 3,
+        }
+    }
+}
+
+impl ClientSettings {
+    /// Reads `DYNAMODB_ATTEMPT_TIMEOUT_MS`, `DYNAMODB_OPERATION_TIMEOUT_MS` and `DYNAMODB_MAX_ATTEMPTS`,
+    /// keeping the defaults for any that is unset or not a number.
+    pub fn from_env() -> Self {
+        let defaults = Self::default();
+        let millis = |name: &str, default: Duration| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(Duration::from_millis)
+                .unwrap_or(default)
+        };
+        Self {
+            endpoint: None,
+            local_region: None,
+            attempt_timeout: millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout),
+            operation_timeout: millis("DYNAMODB_OPERATION_TIMEOUT_MS", defaults.operation_timeout),
+            max_attempts: std::env::var("DYNAMODB_MAX_ATTEMPTS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n >= 1)
+                .unwrap_or(defaults.max_attempts),
+        }
+    }
+
+    /// Settings for DynamoDB Local at `endpoint`: fixed region, dummy credentials.
+    pub fn local(endpoint: impl Into<String>) -> Self {
+        Self {
+            endpoint: Some(endpoint.into()),
+            local_region: Some("us-east-1".to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Builds the client: rustls on ring (one TLS stack), the timeouts and retries of `settings`.
+pub async fn build_client(settings: &ClientSettings) -> Client {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(settings.attempt_timeout)
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .operation_timeout(settings.operation_timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
+    if let Some(region) = &settings.local_region {
+        loader = loader
+            .region(Region::new(region.clone()))
+            .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+    }
+    if let Some(endpoint) = &settings.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    Client::new(&loader.load().await)
+}

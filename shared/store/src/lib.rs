@@ -1,0 +1,494 @@
+//! DynamoDB access for the whole service, behind one small type: [`Store`].
+//!
+//! Every read and write the service makes is a method here, so the cost of a request (and every condition
+//! that keeps the data consistent) can be read in one file.
+
+mod client;
+mod records;
+pub mod schema;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::Client;
+
+pub use client::{build_client, ClientSettings};
+use records::{email_partition, key_sort, org_partition, EMAIL_SORT, KEY_SORT_PREFIX, ORG_SORT};
+pub use records::{ApiKeyRecord, Item, OrganizationRecord};
+use schema::{KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
+
+/// Why a store operation did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another organisation already registered this email address (case-insensitively).
+    #[error("the email address is already registered")]
+    EmailTaken,
+    /// An item with this id exists already (a random id collided, or a retry repeated a write).
+    #[error("an item with this id already exists")]
+    AlreadyExists,
+    /// A concurrent change to the same organisation won the race; read again and decide again.
+    #[error("a concurrent change won the race")]
+    Contended,
+    /// DynamoDB could not be reached, timed out, throttled us or refused the call.
+    #[error("DynamoDB is unavailable: {0}")]
+    Unavailable(String),
+    /// A stored item does not have the shape this code writes.
+    #[error("a stored item is malformed: {0}")]
+    Corrupt(String),
+}
+
+/// Turns an SDK failure into [`StoreError::Unavailable`], logging the detail that the client never sees.
+pub(crate) fn unavailable(operation: &str, err: impl std::error::Error) -> StoreError {
+    let detail = DisplayErrorContext(&err).to_string();
+    tracing::error!(operation, error = %detail, "DynamoDB call failed");
+    StoreError::Unavailable(format!("{operation} failed"))
+}
+
+/// What [`Store::revoke_key`] must check about the organisation before it revokes an active admin key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationGuard {
+    /// The key grants no admin access (or grants none any more): revoke it without touching the organisation.
+    None,
+    /// The key is an active admin key and another active admin key was seen while the organisation's
+    /// `admin_revocations` counter was this value; the revocation commits only if it still is.
+    AdminCounterIs(u64),
+}
+
+/// The service's DynamoDB table, with a client built once per cold start.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    /// Wraps a client and the table name it works on.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Builds the client from the Lambda environment (`TABLE_NAME`, the SDK's own variables and the timeouts
+    /// [`ClientSettings::from_env`] reads).
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let table = std::env::var("TABLE_NAME")
+            .map_err(|_| StoreError::Unavailable("TABLE_NAME is not set".to_owned()))?;
+        let client = build_client(&ClientSettings::from_env()).await;
+        Ok(Self::new(client, table))
+    }
+
+    /// The underlying client, for set-up and tests.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table this store reads and writes.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Writes a new organisation, the reservation of its email and its first key in one transaction: all
+    /// three or none.
+    pub async fn create_organization(
+        &self,
+        org: &OrganizationRecord,
+        first_key: &ApiKeyRecord,
+    ) -> Result<(), StoreError> {
+        let email_item = Item::from([
+            (
+                PARTITION_KEY.to_owned(),
+                AttributeValue::S(email_partition(&org.email)),
+            ),
+            (
+                SORT_KEY.to_owned(),
+                AttributeValue::S(EMAIL_SORT.to_owned()),
+            ),
+            ("org_id".to_owned(), AttributeValue::S(org.org_id.clone())),
+        ]);
+        let items = [org.to_item(), email_item, first_key.to_item()];
+        let mut last_error = StoreError::Contended;
+        // Concurrent transactions on the same email item can cancel each other ("TransactionConflict");
+        // trying again settles which one owns the email.
+        for attempt in 0..4u64 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+            }
+            let mut request = self.client.transact_write_items();
+            for item in &items {
+                request = request.transact_items(
+                    TransactWriteItem::builder()
+                        .put(self.put_new(item.clone())?)
+                        .build(),
+                );
+            }
+            match request.send().await {
+                Ok(_) => return Ok(()),
+                Err(err) => match cancellation_reasons(&err) {
+                    Some(reasons)
+                        if reasons.get(1).map(String::as_str) == Some("ConditionalCheckFailed") =>
+                    {
+                        return Err(StoreError::EmailTaken)
+                    }
+                    Some(reasons) if reasons.iter().any(|r| r == "ConditionalCheckFailed") => {
+                        return Err(StoreError::AlreadyExists)
+                    }
+                    Some(reasons) if reasons.iter().any(|r| r == "TransactionConflict") => {
+                        last_error = StoreError::Contended;
+                    }
+                    _ => return Err(unavailable("TransactWriteItems", err)),
+                },
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Reads an organisation (strongly consistent: it may have been written a moment ago).
+    pub async fn get_organization(
+        &self,
+        org_id: &str,
+    ) -> Result<Option<OrganizationRecord>, StoreError> {
+        self.get_item(&org_partition(org_id), ORG_SORT)
+            .await?
+            .map(|item| OrganizationRecord::from_item(&item))
+            .transpose()
+    }
+
+    /// Finds the key with this SHA-256 hash: the one read that authenticates a request.
+    ///
+    /// Eventually consistent (a global secondary index cannot be read any other way): a key revoked a moment
+    /// ago can still be found with its old state for as long as the index takes to catch up.
+    pub async fn find_key_by_hash(
+        &self,
+        key_hash: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(KEY_HASH_INDEX)
+            .key_condition_expression("#hash = :hash")
+            .expression_attribute_names("#hash", KEY_HASH_ATTRIBUTE)
+            .expression_attribute_values(":hash", AttributeValue::S(key_hash.to_owned()))
+            .limit(1)
+            .send()
+            .await
+            .map_err(|err| unavailable("Query(key_hash)", err))?;
+        output
+            .items()
+            .first()
+            .map(ApiKeyRecord::from_item)
+            .transpose()
+    }
+
+    /// Reads one key of one organisation; a key of another organisation is simply not found.
+    pub async fn get_key(
+        &self,
+        org_id: &str,
+        key_id: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.get_item(&org_partition(org_id), &key_sort(key_id))
+            .await?
+            .map(|item| ApiKeyRecord::from_item(&item))
+            .transpose()
+    }
+
+    /// Every key of an organisation, revoked ones included (strongly consistent, all pages).
+    pub async fn list_keys(&self, org_id: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":pk", AttributeValue::S(org_partition(org_id)))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(KEY_SORT_PREFIX.to_owned()),
+                )
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|err| unavailable("Query(keys)", err))?;
+            for item in output.items() {
+                keys.push(ApiKeyRecord::from_item(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(next) if !next.is_empty() => start_key = Some(next),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
+    /// Stores a new key; fails with [`StoreError::AlreadyExists`] rather than overwrite one.
+    pub async fn insert_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(key.to_item()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(err) => Err(unavailable("PutItem(key)", err)),
+        }
+    }
+
+    /// Marks an active key revoked (the record stays, for the audit trail) and returns its new state.
+    ///
+    /// Returns `Ok(None)` when the key is no longer active (revoked meanwhile) and
+    /// [`StoreError::Contended`] when the guard's counter moved: the caller reads again and decides again.
+    pub async fn revoke_key(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        revoked_at: &str,
+        guard: RevocationGuard,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        match guard {
+            RevocationGuard::None => {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
+                    .update_expression("SET is_active = :false, revoked_at = :now")
+                    .condition_expression("attribute_exists(#pk) AND is_active = :true")
+                    .expression_attribute_names("#pk", PARTITION_KEY)
+                    .expression_attribute_values(":false", AttributeValue::Bool(false))
+                    .expression_attribute_values(":true", AttributeValue::Bool(true))
+                    .expression_attribute_values(":now", AttributeValue::S(revoked_at.to_owned()))
+                    .return_values(ReturnValue::AllNew)
+                    .send()
+                    .await;
+                match result {
+                    Ok(output) => output.attributes().map(ApiKeyRecord::from_item).transpose(),
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(err) => Err(unavailable("UpdateItem(revoke)", err)),
+                }
+            }
+            RevocationGuard::AdminCounterIs(seen) => {
+                let key_update = Update::builder()
+                    .table_name(&self.table)
+                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
+                    .update_expression("SET is_active = :false, revoked_at = :now")
+                    .condition_expression("attribute_exists(#pk) AND is_active = :true")
+                    .expression_attribute_names("#pk", PARTITION_KEY)
+                    .expression_attribute_values(":false", AttributeValue::Bool(false))
+                    .expression_attribute_values(":true", AttributeValue::Bool(true))
+                    .expression_attribute_values(":now", AttributeValue::S(revoked_at.to_owned()));
+                let counter_update = Update::builder()
+                    .table_name(&self.table)
+                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                    .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+                    .update_expression("SET admin_revocations = admin_revocations + :one")
+                    .condition_expression("admin_revocations = :seen")
+                    .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()));
+                let result = self
+                    .client
+                    .transact_write_items()
+                    .transact_items(
+                        TransactWriteItem::builder()
+                            .update(key_update.build().map_err(build_error)?)
+                            .build(),
+                    )
+                    .transact_items(
+                        TransactWriteItem::builder()
+                            .update(counter_update.build().map_err(build_error)?)
+                            .build(),
+                    )
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => self.get_key(org_id, key_id).await,
+                    Err(err) => match cancellation_reasons(&err) {
+                        Some(reasons)
+                            if reasons.first().map(String::as_str)
+                                == Some("ConditionalCheckFailed") =>
+                        {
+                            Ok(None)
+                        }
+                        Some(reasons)
+                            if reasons.iter().any(|r| {
+                                r == "ConditionalCheckFailed" || r == "TransactionConflict"
+                            }) =>
+                        {
+                            Err(StoreError::Contended)
+                        }
+                        _ => Err(unavailable("TransactWriteItems(revoke)", err)),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Records that a key was used, unless that was already recorded after `stale_before`: at most one write
+    /// per key per interval, however busy the key. Returns whether it wrote.
+    pub async fn touch_last_used(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        used_at: &str,
+        stale_before: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+            .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression(
+                "attribute_exists(#pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)",
+            )
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_values(":now", AttributeValue::S(used_at.to_owned()))
+            .expression_attribute_values(":stale", AttributeValue::S(stale_before.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(unavailable("UpdateItem(last_used_at)", err)),
+        }
+    }
+
+    /// Turns an organisation on or off, on its item and on the copy each of its keys carries.
+    ///
+    /// There is no public route for this: it is an operator's action (and the tests'), kept here so that
+    /// the copy on the keys can never be forgotten.
+    pub async fn set_organization_active(
+        &self,
+        org_id: &str,
+        active: bool,
+    ) -> Result<(), StoreError> {
+        let mut targets = vec![ORG_SORT.to_owned()];
+        targets.extend(
+            self.list_keys(org_id)
+                .await?
+                .iter()
+                .map(|k| key_sort(&k.key_id)),
+        );
+        for sort in targets {
+            let attribute = if sort == ORG_SORT {
+                "is_active"
+            } else {
+                "org_is_active"
+            };
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                .key(SORT_KEY, AttributeValue::S(sort))
+                .update_expression("SET #flag = :flag")
+                .condition_expression("attribute_exists(#pk)")
+                .expression_attribute_names("#flag", attribute)
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(":flag", AttributeValue::Bool(active))
+                .send()
+                .await
+                .map_err(|err| unavailable("UpdateItem(active)", err))?;
+        }
+        Ok(())
+    }
+
+    /// Counts every item in the table: for tests that prove nothing was half-written.
+    pub async fn count_items(&self) -> Result<usize, StoreError> {
+        let mut count = 0;
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|err| unavailable("Scan", err))?;
+            count += output.items().len();
+            match output.last_evaluated_key {
+                Some(next) if !next.is_empty() => start_key = Some(next),
+                _ => return Ok(count),
+            }
+        }
+    }
+
+    async fn get_item(&self, partition: &str, sort: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key(PARTITION_KEY, AttributeValue::S(partition.to_owned()))
+            .key(SORT_KEY, AttributeValue::S(sort.to_owned()))
+            .send()
+            .await
+            .map_err(|err| unavailable("GetItem", err))?;
+        Ok(output.item)
+    }
+
+    /// A put that refuses to overwrite an existing item.
+    fn put_new(&self, item: Item) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .build()
+            .map_err(build_error)
+    }
+}
+
+fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Unavailable(format!("request could not be built: {err}"))
+}
+
+/// The per-item reasons of a cancelled transaction (`"None"`, `"ConditionalCheckFailed"`, ...), if it was one.
+fn cancellation_reasons<R>(
+    err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>,
+) -> Option<Vec<String>> {
+    match err.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => Some(
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code().unwrap_or("None").to_owned())
+                .collect(),
+        ),
+        _ => None,
+    }
+}

@@ -1,0 +1,219 @@
+//! The items the service keeps, and their conversion to and from DynamoDB attribute maps.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::schema::{KEY_HASH_ATTRIBUTE, PARTITION_KEY, SORT_KEY};
+use crate::StoreError;
+
+/// A DynamoDB item as the SDK hands it over.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// An organisation: the tenant every key belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationRecord {
+    pub org_id: String,
+    pub name: String,
+    /// As the user typed it (trimmed); uniqueness is checked on its lowercase form.
+    pub email: String,
+    pub plan_id: String,
+    pub is_active: bool,
+    pub created_at: String,
+    /// Bumped by every revocation of an active admin key, so that two revocations racing for the last admin
+    /// key cannot both succeed (optimistic concurrency on the organisation item).
+    pub admin_revocations: u64,
+}
+
+/// An API key's stored form: never the key itself, only its SHA-256.
+///
+/// `org_is_active` is a copy of the organisation's flag, so that authenticating a request needs only the one
+/// index read that finds this item.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub key_id: String,
+    pub org_id: String,
+    pub name: String,
+    pub key_prefix: String,
+    pub environment: String,
+    pub scopes: Vec<String>,
+    pub key_hash: String,
+    /// False once revoked; expiry is judged from `expires_at` at read time.
+    pub is_active: bool,
+    pub org_is_active: bool,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl std::fmt::Debug for ApiKeyRecord {
+    // The hash stays out of logs and panic messages too.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyRecord")
+            .field("key_id", &self.key_id)
+            .field("org_id", &self.org_id)
+            .field("key_prefix", &self.key_prefix)
+            .field("environment", &self.environment)
+            .field("scopes", &self.scopes)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The partition key of an organisation and of all its keys.
+pub fn org_partition(org_id: &str) -> String {
+    format!("ORG#{org_id}")
+}
+
+/// The sort key of the organisation item itself.
+pub const ORG_SORT: &str = "ORG";
+
+/// The sort key of one API key under its organisation.
+pub fn key_sort(key_id: &str) -> String {
+    format!("KEY#{key_id}")
+}
+
+/// The sort key prefix shared by all of an organisation's keys.
+pub const KEY_SORT_PREFIX: &str = "KEY#";
+
+/// The partition key of the item that reserves an email address; case-insensitive.
+pub fn email_partition(email: &str) -> String {
+    format!("EMAIL#{}", email.to_lowercase())
+}
+
+/// The sort key of an email reservation.
+pub const EMAIL_SORT: &str = "EMAIL";
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+impl OrganizationRecord {
+    pub(crate) fn to_item(&self) -> Item {
+        HashMap::from([
+            (PARTITION_KEY.to_owned(), s(&org_partition(&self.org_id))),
+            (SORT_KEY.to_owned(), s(ORG_SORT)),
+            ("org_id".to_owned(), s(&self.org_id)),
+            ("name".to_owned(), s(&self.name)),
+            ("email".to_owned(), s(&self.email)),
+            ("plan_id".to_owned(), s(&self.plan_id)),
+            ("is_active".to_owned(), AttributeValue::Bool(self.is_active)),
+            ("created_at".to_owned(), s(&self.created_at)),
+            (
+                "admin_revocations".to_owned(),
+                AttributeValue::N(self.admin_revocations.to_string()),
+            ),
+        ])
+    }
+
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            org_id: string(item, "org_id")?,
+            name: string(item, "name")?,
+            email: string(item, "email")?,
+            plan_id: string(item, "plan_id")?,
+            is_active: boolean(item, "is_active")?,
+            created_at: string(item, "created_at")?,
+            admin_revocations: number(item, "admin_revocations")?,
+        })
+    }
+}
+
+impl ApiKeyRecord {
+    pub(crate) fn to_item(&self) -> Item {
+        let mut item = HashMap::from([
+            (PARTITION_KEY.to_owned(), s(&org_partition(&self.org_id))),
+            (SORT_KEY.to_owned(), s(&key_sort(&self.key_id))),
+            ("key_id".to_owned(), s(&self.key_id)),
+            ("org_id".to_owned(), s(&self.org_id)),
+            ("name".to_owned(), s(&self.name)),
+            ("key_prefix".to_owned(), s(&self.key_prefix)),
+            ("environment".to_owned(), s(&self.environment)),
+            (
+                "scopes".to_owned(),
+                AttributeValue::L(self.scopes.iter().map(|scope| s(scope)).collect()),
+            ),
+            (KEY_HASH_ATTRIBUTE.to_owned(), s(&self.key_hash)),
+            ("is_active".to_owned(), AttributeValue::Bool(self.is_active)),
+            (
+                "org_is_active".to_owned(),
+                AttributeValue::Bool(self.org_is_active),
+            ),
+            ("created_at".to_owned(), s(&self.created_at)),
+        ]);
+        for (name, value) in [
+            ("expires_at", &self.expires_at),
+            ("last_used_at", &self.last_used_at),
+            ("revoked_at", &self.revoked_at),
+        ] {
+            if let Some(value) = value {
+                item.insert(name.to_owned(), s(value));
+            }
+        }
+        item
+    }
+
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
+        let scopes = match item.get("scopes") {
+            Some(AttributeValue::L(values)) => values
+                .iter()
+                .map(|value| match value {
+                    AttributeValue::S(scope) => Ok(scope.clone()),
+                    _ => Err(corrupt("scopes")),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(corrupt("scopes")),
+        };
+        Ok(Self {
+            key_id: string(item, "key_id")?,
+            org_id: string(item, "org_id")?,
+            name: string(item, "name")?,
+            key_prefix: string(item, "key_prefix")?,
+            environment: string(item, "environment")?,
+            scopes,
+            key_hash: string(item, KEY_HASH_ATTRIBUTE)?,
+            is_active: boolean(item, "is_active")?,
+            org_is_active: boolean(item, "org_is_active")?,
+            created_at: string(item, "created_at")?,
+            expires_at: optional_string(item, "expires_at")?,
+            last_used_at: optional_string(item, "last_used_at")?,
+            revoked_at: optional_string(item, "revoked_at")?,
+        })
+    }
+}
+
+fn corrupt(attribute: &str) -> StoreError {
+    StoreError::Corrupt(format!(
+        "attribute `{attribute}` is missing or of the wrong type"
+    ))
+}
+
+fn string(item: &Item, name: &str) -> Result<String, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(corrupt(name)),
+    }
+}
+
+fn optional_string(item: &Item, name: &str) -> Result<Option<String>, StoreError> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::S(value)) => Ok(Some(value.clone())),
+        _ => Err(corrupt(name)),
+    }
+}
+
+fn boolean(item: &Item, name: &str) -> Result<bool, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::Bool(value)) => Ok(*value),
+        _ => Err(corrupt(name)),
+    }
+}
+
+fn number(item: &Item, name: &str) -> Result<u64, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => value.parse().map_err(|_| corrupt(name)),
+        _ => Err(corrupt(name)),
+    }
+}

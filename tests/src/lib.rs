@@ -1,0 +1,256 @@
+//! Helpers for the route tests: a fresh DynamoDB Local table per test (so tests run in parallel), requests
+//! shaped like API Gateway's, and a router that sends each path to its function as API Gateway would.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use lambda_http::http::{HeaderMap, Method, StatusCode};
+use lambda_http::{Body, Context, Request, RequestExt};
+use serde_json::Value;
+use store::{build_client, schema, ClientSettings, Store};
+
+/// Where the tests find DynamoDB Local: `DYNAMODB_ENDPOINT`, or the port `make test` starts it on.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8070".to_owned())
+}
+
+static TABLE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A store on a table of its own, created for this test.
+pub async fn fresh_store() -> Store {
+    fresh_store_with(ClientSettings::local(dynamodb_endpoint())).await
+}
+
+/// A store on a new table, with a client built from `settings` (for timeout and fault tests).
+pub async fn fresh_store_with(settings: ClientSettings) -> Store {
+    let setup = build_client(&ClientSettings::local(dynamodb_endpoint())).await;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let table = format!(
+        "test-{}-{}-{}",
+        std::process::id(),
+        nanos,
+        TABLE_COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    if let Err(err) = schema::ensure_table(&setup, &table).await {
+        panic!(
+            "DynamoDB Local is not reachable at {} ({err}). Run the tests with `make test`, which starts it.",
+            dynamodb_endpoint()
+        );
+    }
+    Store::new(build_client(&settings).await, table)
+}
+
+/// The answer to one request, read back as JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// `error.code` of an error envelope, or "" for a success.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// `error.param` of an error envelope.
+    pub fn param(&self) -> Option<&str> {
+        self.body["error"]["param"].as_str()
+    }
+
+    /// `data` of a success envelope.
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+}
+
+/// A request as API Gateway (payload 2.0) would hand it to a function.
+pub struct Call {
+    builder: lambda_http::http::request::Builder,
+    body: Body,
+}
+
+/// Starts a request: `call(Method::GET, "/v1/account")`.
+pub fn call(method: Method, path: &str) -> Call {
+    Call {
+        builder: lambda_http::http::Request::builder()
+            .method(method)
+            .uri(path),
+        body: Body::Empty,
+    }
+}
+
+impl Call {
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// `Authorization: Bearer <key>`.
+    pub fn bearer(self, key: &str) -> Self {
+        self.header("authorization", &format!("Bearer {key}"))
+    }
+
+    /// `X-API-Key: <key>`.
+    pub fn api_key(self, key: &str) -> Self {
+        self.header("x-api-key", key)
+    }
+
+    /// A JSON body with `Content-Type: application/json`.
+    pub fn json(self, body: Value) -> Self {
+        self.header("content-type", "application/json")
+            .raw_body(body.to_string())
+    }
+
+    /// A body sent as it is, with whatever headers were set.
+    pub fn raw_body(mut self, body: impl Into<String>) -> Self {
+        self.body = Body::Text(body.into());
+        self
+    }
+
+    /// A body of raw bytes (for invalid UTF-8), as API Gateway hands over a base64-encoded body.
+    pub fn bytes(mut self, body: Vec<u8>) -> Self {
+        self.body = Body::Binary(body);
+        self
+    }
+
+    /// Builds the request, with a Lambda context carrying a request id.
+    pub fn build(self) -> Request {
+        let mut context = Context::default();
+        context.request_id = "test-request-id".to_owned();
+        match self.builder.body(self.body) {
+            Ok(request) => request.with_lambda_context(context),
+            Err(err) => panic!("test request could not be built: {err}"),
+        }
+    }
+
+    /// Sends it through the router to its function.
+    pub async fn send(self, store: &Store) -> Answer {
+        route(store, self.build()).await
+    }
+}
+
+/// Sends a request to the function API Gateway (and the local router) would: the same table as
+/// `template.yaml` and `[workspace.metadata.lambda.watch.router]`.
+pub async fn route(store: &Store, request: Request) -> Answer {
+    let path = request.uri().path().to_owned();
+    let response = match path.as_str() {
+        "/v1/signup" => signup::handle(store, request).await,
+        "/v1/account" => account::handle(store, request).await,
+        p if p == "/v1/account/api-keys"
+            || p.strip_prefix("/v1/account/api-keys/")
+                .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
+        {
+            api_keys::handle(store, request).await
+        }
+        _ => health::handle(request).await,
+    };
+    let (parts, body) = response.into_parts();
+    let bytes: &[u8] = body.as_ref();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes)
+            .unwrap_or_else(|err| panic!("response is not JSON ({err}): {bytes:?}"))
+    };
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// A signed-up organisation: its id, its first (admin, live) key and that key's id.
+#[derive(Clone, Debug)]
+pub struct Org {
+    pub org_id: String,
+    pub admin_key: String,
+    pub admin_key_id: String,
+}
+
+static EMAIL_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A unique email for a test signup.
+pub fn unique_email() -> String {
+    format!(
+        "owner{}-{}@example.com",
+        std::process::id(),
+        EMAIL_COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Signs up a new organisation through the route and returns it.
+pub async fn sign_up(store: &Store) -> Org {
+    let answer = call(Method::POST, "/v1/signup")
+        .json(serde_json::json!({"name": "My Company", "email": unique_email()}))
+        .send(store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    let data = answer.data();
+    Org {
+        org_id: data["account"]["org_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        admin_key: data["api_key"]["key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        admin_key_id: data["api_key"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// Creates a key through the route with `body` and returns (key, id).
+pub async fn create_key(store: &Store, admin_key: &str, body: Value) -> (String, String) {
+    let answer = call(Method::POST, "/v1/account/api-keys")
+        .bearer(admin_key)
+        .json(body)
+        .send(store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    (
+        answer.data()["key"].as_str().unwrap_or_default().to_owned(),
+        answer.data()["id"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Stores a key directly (bypassing the route), for states no route can make, such as an expiry in the past.
+/// Returns the full key.
+pub async fn insert_key(
+    store: &Store,
+    org_id: &str,
+    scopes: &[&str],
+    expires_at: Option<&str>,
+) -> String {
+    let secret = auth::ApiKeySecret::generate(auth::Environment::Live).expect("random source");
+    let record = store::ApiKeyRecord {
+        key_id: auth::random_id("key").expect("random source"),
+        org_id: org_id.to_owned(),
+        name: "Inserted".to_owned(),
+        key_prefix: secret.prefix(),
+        environment: "live".to_owned(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        key_hash: secret.hash(),
+        is_active: true,
+        org_is_active: true,
+        created_at: "2020-01-01T00:00:00Z".to_owned(),
+        expires_at: expires_at.map(str::to_owned),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.insert_key(&record).await.expect("insert key");
+    secret.expose().to_owned()
+}
+
+/// Waits a little for work that completes after the response (none today; kept for fault tests).
+pub async fn settle() {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

@@ -1,0 +1,21 @@
+//! Every route of the spec, against DynamoDB Local, one behaviour per test. One test binary (fast to link),
+//! one table per test (safe to run in parallel).
+
+#[path = "api/account.rs"]
+mod account;
+#[path = "api/auth.rs"]
+mod auth;
+#[path = "api/create_key.rs"]
+mod create_key;
+#[path = "api/envelope.rs"]
+mod envelope;
+#[path = "api/list_keys.rs"]
+mod list_keys;
+#[path = "api/races.rs"]
+mod races;
+#[path = "api/revoke_key.rs"]
+mod revoke_key;
+#[path = "api/signup.rs"]
+mod signup;
+#[path = "api/store.rs"]
+mod store;

@@ -1,0 +1,180 @@
+use lambda_http::http::{Method, StatusCode};
+use serde_json::json;
+use service_tests::{call, fresh_store, sign_up};
+
+#[tokio::test]
+async fn health_answers_ok_without_a_key() {
+    let store = fresh_store().await;
+    let answer = call(Method::GET, "/health").send(&store).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body["success"], true);
+    assert_eq!(answer.data()["status"], "ok");
+}
+
+#[tokio::test]
+async fn post_on_health_is_a_405_allowing_get() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/health").send(&store).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers["allow"], "GET");
+    assert_eq!(answer.body["success"], false);
+}
+
+#[tokio::test]
+async fn an_unknown_path_is_a_json_404() {
+    let store = fresh_store().await;
+    for path in [
+        "/nope",
+        "/v1/account/",
+        "/v1",
+        "/v1/account/api-keys/key_1/extra",
+    ] {
+        let answer = call(Method::GET, path).send(&store).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer.code(), "not_found", "{path}");
+        assert_eq!(answer.body["success"], false);
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_request_id() {
+    let store = fresh_store().await;
+    for answer in [
+        call(Method::GET, "/health").send(&store).await,
+        call(Method::GET, "/v1/account").send(&store).await,
+        call(Method::GET, "/nope").send(&store).await,
+    ] {
+        assert_eq!(answer.headers["x-request-id"], "test-request-id");
+        assert_eq!(answer.headers["content-type"], "application/json");
+    }
+}
+
+#[tokio::test]
+async fn errors_have_code_message_and_param() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "x"}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.body["success"], false);
+    assert_eq!(answer.body["error"]["code"], "missing_field");
+    assert!(answer.body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    assert_eq!(answer.body["error"]["param"], "email");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_invalid_json() {
+    let store = fresh_store().await;
+    for body in [r#"{"name": "x""#, "{name: x}", r#"{"name": "x",}"#, "nul"] {
+        let answer = call(Method::POST, "/v1/signup")
+            .header("content-type", "application/json")
+            .raw_body(body)
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(answer.code(), "invalid_json", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_json_body_that_is_not_an_object_is_a_400_invalid_body() {
+    let store = fresh_store().await;
+    for body in ["[]", "\"name\"", "42", "null"] {
+        let answer = call(Method::POST, "/v1/signup")
+            .header("content-type", "application/json")
+            .raw_body(body)
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(answer.code(), "invalid_body", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_400_invalid_json() {
+    let store = fresh_store().await;
+    let body = format!("{{\"name\":{}{}}}", "[".repeat(2000), "]".repeat(2000));
+    let answer = call(Method::POST, "/v1/signup")
+        .header("content-type", "application/json")
+        .raw_body(body)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_json");
+}
+
+#[tokio::test]
+async fn invalid_utf8_is_a_400_invalid_json() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .header("content-type", "application/json")
+        .bytes(vec![b'{', b'"', 0xff, 0xfe, b'"', b'}'])
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_json");
+}
+
+#[tokio::test]
+async fn a_body_over_16_kib_is_a_413() {
+    let store = fresh_store().await;
+    let body = json!({"name": "x".repeat(17 * 1024), "email": "a@example.com"}).to_string();
+    let answer = call(Method::POST, "/v1/signup")
+        .header("content-type", "application/json")
+        .raw_body(body)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.code(), "payload_too_large");
+    assert_eq!(store.count_items().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn a_non_json_content_type_is_a_415() {
+    let store = fresh_store().await;
+    for (content_type, body) in [
+        ("text/plain", r#"{"name": "x", "email": "a@example.com"}"#),
+        (
+            "application/x-www-form-urlencoded",
+            "name=x&email=a%40example.com",
+        ),
+        ("application/xml", "<signup/>"),
+    ] {
+        let answer = call(Method::POST, "/v1/signup")
+            .header("content-type", content_type)
+            .raw_body(body)
+            .send(&store)
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        assert_eq!(answer.code(), "unsupported_media_type");
+    }
+}
+
+#[tokio::test]
+async fn json_with_a_charset_is_accepted() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .header("content-type", "application/json; charset=utf-8")
+        .raw_body(json!({"name": "My Company", "email": service_tests::unique_email()}).to_string())
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn authentication_comes_before_body_validation() {
+    let store = fresh_store().await;
+    sign_up(&store).await;
+    let answer = call(Method::POST, "/v1/account/api-keys")
+        .header("content-type", "application/json")
+        .raw_body("{not json")
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,119 @@
+use lambda_http::http::{Method, StatusCode};
+use serde_json::{json, Value};
+use service_tests::{call, create_key, fresh_store, sign_up};
+
+#[tokio::test]
+async fn list_keys_shows_every_documented_field_and_never_the_key_or_its_hash() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    create_key(&store, &org.admin_key, json!({"name": "Production Key"})).await;
+    let answer = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let keys = answer.data().as_array().cloned().unwrap_or_default();
+    assert_eq!(keys.len(), 2);
+    for key in &keys {
+        let mut fields: Vec<&str> = key
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            [
+                "created_at",
+                "environment",
+                "expires_at",
+                "id",
+                "is_active",
+                "key_prefix",
+                "last_used_at",
+                "name",
+                "revoked_at",
+                "scopes"
+            ]
+        );
+        assert!(key["key_prefix"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("..."));
+    }
+    let text = answer.body.to_string();
+    assert!(!text.contains(&org.admin_key));
+    let hash = auth::ApiKeySecret::parse(&org.admin_key)
+        .expect("key")
+        .hash();
+    assert!(!text.contains(&hash));
+}
+
+#[tokio::test]
+async fn list_keys_shows_newest_first() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    create_key(&store, &org.admin_key, json!({"name": "Newer"})).await;
+    let answer = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(answer.data()[0]["name"], "Newer");
+    assert_eq!(answer.data()[1]["name"], "Default Key");
+}
+
+#[tokio::test]
+async fn list_keys_records_last_used_at_when_a_key_is_used() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let answer = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    let own = answer.data()[0].clone();
+    assert_eq!(own["id"], org.admin_key_id.as_str());
+    assert!(own["last_used_at"].is_string(), "{own}");
+}
+
+#[tokio::test]
+async fn a_read_only_key_cannot_list_keys() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (read_key, _) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"scopes": ["read", "write", "delete"]}),
+    )
+    .await;
+    let answer = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&read_key)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(answer.code(), "insufficient_scope");
+}
+
+#[tokio::test]
+async fn list_keys_shows_only_the_callers_organisation() {
+    let store = fresh_store().await;
+    let a = sign_up(&store).await;
+    let b = sign_up(&store).await;
+    create_key(&store, &b.admin_key, json!({"name": "B's key"})).await;
+    let answer = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&a.admin_key)
+        .send(&store)
+        .await;
+    let ids: Vec<Value> = answer.data().as_array().cloned().unwrap_or_default();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0]["id"], a.admin_key_id.as_str());
+}
+
+#[tokio::test]
+async fn delete_on_the_collection_is_a_405_allowing_get_and_post() {
+    let store = fresh_store().await;
+    let answer = call(Method::DELETE, "/v1/account/api-keys")
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers["allow"], "GET, POST");
+}

@@ -1,0 +1,207 @@
+use lambda_http::http::{Method, StatusCode};
+use serde_json::json;
+use service_tests::{call, fresh_store, unique_email};
+
+#[tokio::test]
+async fn signup_creates_the_organisation_and_a_live_admin_key_shown_once() {
+    let store = fresh_store().await;
+    let email = unique_email();
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "My Company", "email": email}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    assert_eq!(answer.body["success"], true);
+    let account = &answer.data()["account"];
+    assert!(account["org_id"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("org_"));
+    assert_eq!(account["name"], "My Company");
+    assert_eq!(account["email"], email.as_str());
+    assert_eq!(
+        account["plan"],
+        json!({"id": "free", "name": "Free", "base_price_cents": 0})
+    );
+    assert_eq!(account["is_active"], true);
+    assert!(account["created_at"]
+        .as_str()
+        .unwrap_or_default()
+        .ends_with('Z'));
+    let key = &answer.data()["api_key"];
+    let full = key["key"].as_str().unwrap_or_default();
+    assert!(full.starts_with("mem_live_") && full.len() >= "mem_live_".len() + 32);
+    assert_eq!(key["key_prefix"], format!("{}...", &full[..15]));
+    assert_eq!(key["environment"], "live");
+    assert_eq!(key["scopes"], json!(["read", "write", "delete", "admin"]));
+    assert_eq!(key["name"], "Default Key");
+    assert_eq!(key["expires_at"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn signup_with_the_starter_plan_shows_its_price() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "My Company", "email": unique_email(), "plan_id": "starter"}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    assert_eq!(
+        answer.data()["account"]["plan"],
+        json!({"id": "starter", "name": "Starter", "base_price_cents": 4900})
+    );
+}
+
+#[tokio::test]
+async fn signup_with_an_unknown_plan_is_a_400_naming_plan_id() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "My Company", "email": unique_email(), "plan_id": "platinum"}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_value");
+    assert_eq!(answer.param(), Some("plan_id"));
+    assert_eq!(store.count_items().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn a_second_signup_with_the_same_email_in_another_case_is_a_409_and_writes_nothing() {
+    let store = fresh_store().await;
+    let first = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "First", "email": "Admin@MyCompany.com"}))
+        .send(&store)
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let items_after_first = store.count_items().await.expect("count");
+    let second = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "Second", "email": "admin@mycompany.COM"}))
+        .send(&store)
+        .await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert_eq!(second.code(), "email_already_registered");
+    assert_eq!(second.param(), Some("email"));
+    assert_eq!(store.count_items().await.expect("count"), items_after_first);
+}
+
+#[tokio::test]
+async fn signup_writes_exactly_the_organisation_its_email_and_its_key() {
+    let store = fresh_store().await;
+    service_tests::sign_up(&store).await;
+    assert_eq!(store.count_items().await.expect("count"), 3);
+}
+
+#[tokio::test]
+async fn signup_without_name_is_a_400_missing_field() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"email": unique_email()}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "missing_field");
+    assert_eq!(answer.param(), Some("name"));
+}
+
+#[tokio::test]
+async fn signup_without_email_is_a_400_missing_field() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "My Company"}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "missing_field");
+    assert_eq!(answer.param(), Some("email"));
+}
+
+#[tokio::test]
+async fn signup_with_an_invalid_email_is_a_400_naming_email() {
+    let store = fresh_store().await;
+    for email in [
+        "not-an-email",
+        "a@b",
+        "two@@example.com",
+        "sp ace@example.com",
+        "ctl\u{1}@example.com",
+    ] {
+        let answer = call(Method::POST, "/v1/signup")
+            .json(json!({"name": "My Company", "email": email}))
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{email:?}");
+        assert_eq!(answer.code(), "invalid_value");
+        assert_eq!(answer.param(), Some("email"));
+    }
+    assert_eq!(store.count_items().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn signup_with_an_empty_or_over_long_name_is_a_400_naming_name() {
+    let store = fresh_store().await;
+    for name in [String::new(), "   ".to_owned(), "x".repeat(101)] {
+        let answer = call(Method::POST, "/v1/signup")
+            .json(json!({"name": name, "email": unique_email()}))
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer.code(), "invalid_value");
+        assert_eq!(answer.param(), Some("name"));
+    }
+}
+
+#[tokio::test]
+async fn signup_keeps_a_unicode_name_intact() {
+    let store = fresh_store().await;
+    let name = "Société Ünïcødé 東京 🚀";
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": name, "email": unique_email()}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    assert_eq!(answer.data()["account"]["name"], name);
+}
+
+#[tokio::test]
+async fn signup_with_an_unknown_field_is_a_400_naming_it() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "My Company", "email": unique_email(), "plan": "starter"}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "unknown_field");
+    assert_eq!(answer.param(), Some("plan"));
+}
+
+#[tokio::test]
+async fn signup_with_a_wrong_type_is_a_400_invalid_type() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": 42, "email": unique_email()}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_type");
+    assert_eq!(answer.param(), Some("name"));
+}
+
+#[tokio::test]
+async fn signup_needs_no_authentication_and_ignores_a_bad_key() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .bearer("not-a-key")
+        .json(json!({"name": "My Company", "email": unique_email()}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn get_on_signup_is_a_405_allowing_post() {
+    let store = fresh_store().await;
+    let answer = call(Method::GET, "/v1/signup").send(&store).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.code(), "method_not_allowed");
+    assert_eq!(answer.headers["allow"], "POST");
+}
