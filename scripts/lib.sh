@@ -50,7 +50,7 @@ start_dynamodb_local() {
   mkdir -p "$ROOT/.data"
   log "starting DynamoDB Local on port $port (${storage[*]})"
   java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" -jar "$DYNAMODB_JAR" \
-    -port "$port" "${storage[@]}" -sharedDb >"$ROOT/.data/dynamodb-$port.log" 2>&1 &
+    -port "$port" "${storage[@]}" -sharedDb -disableTelemetry >"$ROOT/.data/dynamodb-$port.log" 2>&1 &
   DYNAMODB_PID=$!
   for _ in $(seq 1 120); do
     port_open "$port" && return 0

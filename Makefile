@@ -1,0 +1,10 @@
+# The README's two commands, and the tools around them. Each target installs what it needs.
+.PHONY: dev test
+
+## Start DynamoDB Local, create the table, serve every function on http://localhost:9000.
+dev:
+	bash scripts/dev.sh
+
+## Run the whole test suite (what CI runs).
+test:
+	bash scripts/test.sh

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite, as CI runs it. Installs what is missing, starts its own DynamoDB Local
+# (in memory, port 8070) and its own `cargo lambda watch` (port 9070), so it can run beside `make dev`.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+TEST_DYNAMODB_PORT=${TEST_DYNAMODB_PORT:-8070}
+E2E_PORT=${E2E_PORT:-9070}
+endpoint="http://127.0.0.1:$TEST_DYNAMODB_PORT"
+WATCH_PID=
+
+cleanup() {
+  [ -n "$WATCH_PID" ] && kill -- -"$WATCH_PID" 2>/dev/null
+  [ -n "${DYNAMODB_PID:-}" ] && kill "$DYNAMODB_PID" 2>/dev/null
+  return 0
+}
+trap cleanup EXIT
+
+install_venv .venv scripts/requirements.txt
+install_venv .venv-sam scripts/requirements-sam.txt
+start_dynamodb_local "$TEST_DYNAMODB_PORT" memory
+
+log "rustfmt and clippy"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+
+log "unit and route tests against DynamoDB Local ($endpoint)"
+DYNAMODB_ENDPOINT=$endpoint cargo test --workspace --locked
+
+log "template: cfn-lint and sam validate --lint"
+cfn-lint template.yaml
+(cd "$ROOT" && AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template template.yaml)
+
+log "end to end: the spec's curl examples against cargo lambda watch on port $E2E_PORT"
+table="e2e-$(date +%s)-$$"
+AWS_ENDPOINT_URL_DYNAMODB=$endpoint cargo run --quiet --locked -p store --bin ensure-table -- "$table"
+cargo build --quiet --locked --bins
+# shellcheck disable=SC2046
+setsid cargo lambda watch --invoke-port "$E2E_PORT" --quiet $(watch_env_args "$endpoint" "$table") \
+  >"$ROOT/.data/e2e-watch.log" 2>&1 &
+WATCH_PID=$!
+for _ in $(seq 1 240); do
+  port_open "$E2E_PORT" && break
+  sleep 0.5
+done
+python3 tests/e2e/spec_examples.py "http://127.0.0.1:$E2E_PORT" || { tail -50 "$ROOT/.data/e2e-watch.log"; exit 1; }
