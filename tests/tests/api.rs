@@ -9,6 +9,8 @@ mod auth;
 mod create_key;
 #[path = "api/envelope.rs"]
 mod envelope;
+#[path = "api/events.rs"]
+mod events;
 #[path = "api/list_keys.rs"]
 mod list_keys;
 #[path = "api/races.rs"]

@@ -1,0 +1,36 @@
+//! The sample events in `events/` (for `cargo lambda invoke`) are real API Gateway payloads that reach the
+//! right function and get the documented answer.
+
+use lambda_http::http::StatusCode;
+use service_tests::{fresh_store, route, sign_up};
+
+fn event(name: &str, api_key: &str) -> lambda_http::Request {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+    let text = text.replace("${API_KEY}", api_key);
+    lambda_http::request::from_str(&text)
+        .unwrap_or_else(|err| panic!("{name} is not an API Gateway event: {err}"))
+}
+
+#[tokio::test]
+async fn every_sample_event_gets_its_documented_answer() {
+    let store = fresh_store().await;
+    let signup = route(&store, event("signup.json", "")).await;
+    assert_eq!(signup.status, StatusCode::CREATED, "{:?}", signup.body);
+    assert_eq!(
+        signup.headers["x-request-id"],
+        "c0ffee00-0000-4000-8000-000000000001"
+    );
+    let org = sign_up(&store).await;
+    for (name, expected) in [
+        ("health.json", StatusCode::OK),
+        ("not-found.json", StatusCode::NOT_FOUND),
+        ("account.json", StatusCode::OK),
+        ("api-keys-list.json", StatusCode::OK),
+        ("api-keys-create.json", StatusCode::CREATED),
+        ("api-keys-revoke.json", StatusCode::NOT_FOUND),
+    ] {
+        let answer = route(&store, event(name, &org.admin_key)).await;
+        assert_eq!(answer.status, expected, "{name}: {:?}", answer.body);
+    }
+}
