@@ -2,12 +2,17 @@
 //! shaped like API Gateway's, and a router that sends each path to its function as API Gateway would.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::Value;
-use store::{build_client, schema, ClientSettings, Store};
+use store::{build_client, build_sdk_config, schema, ClientSettings, Store};
 
 /// Where the tests find DynamoDB Local: `DYNAMODB_ENDPOINT`, or the port `make test` starts it on.
 pub fn dynamodb_endpoint() -> String {
@@ -23,6 +28,58 @@ pub async fn fresh_store() -> Store {
 
 /// A store on a new table, with a client built from `settings` (for timeout and fault tests).
 pub async fn fresh_store_with(settings: ClientSettings) -> Store {
+    let table = fresh_table().await;
+    Store::new(build_client(&settings).await, table)
+}
+
+/// Every DynamoDB operation a client sends, by name (`Query`, `GetItem`, ...), in order.
+#[derive(Clone, Debug, Default)]
+pub struct OperationLog(Arc<Mutex<Vec<String>>>);
+
+impl OperationLog {
+    /// The operations sent since the last call, and forgets them.
+    pub fn take(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|mut ops| std::mem::take(&mut *ops))
+            .unwrap_or_default()
+    }
+}
+
+impl Intercept for OperationLog {
+    fn name(&self) -> &'static str {
+        "OperationLog"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let (Some(metadata), Ok(mut ops)) = (cfg.load::<Metadata>(), self.0.lock()) {
+            ops.push(metadata.name().to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// A store on a new table whose client records every operation it sends.
+pub async fn counting_store() -> (Store, OperationLog) {
+    let table = fresh_table().await;
+    let log = OperationLog::default();
+    let sdk = build_sdk_config(&ClientSettings::local(dynamodb_endpoint())).await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(log.clone())
+        .build();
+    (
+        Store::new(aws_sdk_dynamodb::Client::from_conf(config), table),
+        log,
+    )
+}
+
+/// Creates a table of its own for one test on DynamoDB Local and returns its name.
+pub async fn fresh_table() -> String {
     let setup = build_client(&ClientSettings::local(dynamodb_endpoint())).await;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -40,7 +97,7 @@ pub async fn fresh_store_with(settings: ClientSettings) -> Store {
             dynamodb_endpoint()
         );
     }
-    Store::new(build_client(&settings).await, table)
+    table
 }
 
 /// The answer to one request, read back as JSON.

@@ -5,12 +5,16 @@
 mod account;
 #[path = "api/auth.rs"]
 mod auth;
+#[path = "api/cost.rs"]
+mod cost;
 #[path = "api/create_key.rs"]
 mod create_key;
 #[path = "api/envelope.rs"]
 mod envelope;
 #[path = "api/events.rs"]
 mod events;
+#[path = "api/faults.rs"]
+mod faults;
 #[path = "api/list_keys.rs"]
 mod list_keys;
 #[path = "api/races.rs"]
@@ -19,5 +23,5 @@ mod races;
 mod revoke_key;
 #[path = "api/signup.rs"]
 mod signup;
-#[path = "api/store.rs"]
-mod store;
+#[path = "api/stack.rs"]
+mod stack;

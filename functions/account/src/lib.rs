@@ -3,10 +3,17 @@
 use std::time::SystemTime;
 
 use auth::{authenticate, Scope};
-use http_envelope::{dispatch, ok, ApiError, HandlerResult};
+use http_envelope::{dispatch, ok, ApiError, HandlerResult, Route};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
+
+/// The routes this function serves.
+pub const ROUTES: &[Route] = &[ACCOUNT];
+const ACCOUNT: Route = Route {
+    path: "/v1/account",
+    allow: "GET",
+};
 
 /// Answers one request.
 pub async fn handle(store: &Store, request: Request) -> Response<Body> {
@@ -14,11 +21,11 @@ pub async fn handle(store: &Store, request: Request) -> Response<Body> {
 }
 
 async fn route(store: &Store, request: Request) -> HandlerResult {
-    if request.uri().path() != "/v1/account" {
+    if request.uri().path() != ACCOUNT.path {
         return Err(ApiError::route_not_found(request.uri().path()));
     }
     if request.method() != Method::GET {
-        return Err(ApiError::method_not_allowed("GET"));
+        return Err(ApiError::method_not_allowed(ACCOUNT.allow));
     }
     let principal = authenticate(store, request.headers(), Scope::Read, SystemTime::now()).await?;
     let account = accounts::get_account(store, &principal).await?;

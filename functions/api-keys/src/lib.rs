@@ -4,12 +4,23 @@ use std::time::SystemTime;
 
 use accounts::NewKeyInput;
 use auth::{authenticate, Principal, Scope};
-use http_envelope::{created, dispatch, json_object, ok, ApiError, HandlerResult, JsonObject};
+use http_envelope::{
+    created, dispatch, json_object, ok, ApiError, HandlerResult, JsonObject, Route,
+};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
 
-const COLLECTION: &str = "/v1/account/api-keys";
+/// The routes this function serves.
+pub const ROUTES: &[Route] = &[COLLECTION, ONE_KEY];
+const COLLECTION: Route = Route {
+    path: "/v1/account/api-keys",
+    allow: "GET, POST",
+};
+const ONE_KEY: Route = Route {
+    path: "/v1/account/api-keys/{key_id}",
+    allow: "DELETE",
+};
 
 /// Answers one request.
 pub async fn handle(store: &Store, request: Request) -> Response<Body> {
@@ -18,7 +29,7 @@ pub async fn handle(store: &Store, request: Request) -> Response<Body> {
 
 async fn route(store: &Store, request: Request) -> HandlerResult {
     let path = request.uri().path();
-    let Some(rest) = path.strip_prefix(COLLECTION) else {
+    let Some(rest) = path.strip_prefix(COLLECTION.path) else {
         return Err(ApiError::route_not_found(path));
     };
     if rest.is_empty() {
@@ -41,7 +52,7 @@ async fn route(store: &Store, request: Request) -> HandlerResult {
                 };
                 created(&accounts::create_key(store, &principal, input, now).await?)
             }
-            _ => Err(ApiError::method_not_allowed("GET, POST")),
+            _ => Err(ApiError::method_not_allowed(COLLECTION.allow)),
         };
     }
     match rest.strip_prefix('/') {
@@ -50,7 +61,7 @@ async fn route(store: &Store, request: Request) -> HandlerResult {
                 let (principal, now) = admin(store, &request).await?;
                 ok(&accounts::revoke_key(store, &principal, key_id, now).await?)
             }
-            _ => Err(ApiError::method_not_allowed("DELETE")),
+            _ => Err(ApiError::method_not_allowed(ONE_KEY.allow)),
         },
         _ => Err(ApiError::route_not_found(path)),
     }

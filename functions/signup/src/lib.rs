@@ -3,10 +3,17 @@
 use std::time::SystemTime;
 
 use accounts::SignupInput;
-use http_envelope::{created, dispatch, json_object, ApiError, HandlerResult, JsonObject};
+use http_envelope::{created, dispatch, json_object, ApiError, HandlerResult, JsonObject, Route};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
+
+/// The routes this function serves.
+pub const ROUTES: &[Route] = &[SIGNUP];
+const SIGNUP: Route = Route {
+    path: "/v1/signup",
+    allow: "POST",
+};
 
 /// Answers one request.
 pub async fn handle(store: &Store, request: Request) -> Response<Body> {
@@ -14,11 +21,11 @@ pub async fn handle(store: &Store, request: Request) -> Response<Body> {
 }
 
 async fn route(store: &Store, request: Request) -> HandlerResult {
-    if request.uri().path() != "/v1/signup" {
+    if request.uri().path() != SIGNUP.path {
         return Err(ApiError::route_not_found(request.uri().path()));
     }
     if request.method() != Method::POST {
-        return Err(ApiError::method_not_allowed("POST"));
+        return Err(ApiError::method_not_allowed(SIGNUP.allow));
     }
     let body = JsonObject::new(json_object(&request)?, &["name", "email", "plan_id"])?;
     let input = SignupInput {

@@ -22,6 +22,16 @@ pub use fields::JsonObject;
 /// The header every response carries, with the Lambda request id, so a user's report can be found in the logs.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// A path a function serves and the methods it accepts there (sent as `Allow` with a 405). Each function
+/// exports its table as `ROUTES`; a test checks it against `template.yaml` and the local router.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// As API Gateway and `cargo lambda watch` write it: `/v1/account/api-keys/{key_id}`.
+    pub path: &'static str,
+    /// Comma-separated methods, as in an `Allow` header.
+    pub allow: &'static str,
+}
+
 /// What a handler returns: a response, or an error that becomes the JSON error envelope.
 pub type HandlerResult = Result<Response<Body>, ApiError>;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -74,6 +74,11 @@ impl ClientSettings {
 
 /// Builds the client: rustls on ring (one TLS stack), the timeouts and retries of `settings`.
 pub async fn build_client(settings: &ClientSettings) -> Client {
+    Client::new(&build_sdk_config(settings).await)
+}
+
+/// The SDK configuration [`build_client`] uses, for callers that add to it (the tests' operation counter).
+pub async fn build_sdk_config(settings: &ClientSettings) -> SdkConfig {
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .build_https();
@@ -94,5 +99,5 @@ pub async fn build_client(settings: &ClientSettings) -> Client {
     if let Some(endpoint) = &settings.endpoint {
         loader = loader.endpoint_url(endpoint);
     }
-    Client::new(&loader.load().await)
+    loader.load().await
 }

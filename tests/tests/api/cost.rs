@@ -1,0 +1,84 @@
+//! What each request costs in DynamoDB operations, counted on the client: authentication is one read.
+
+use lambda_http::http::{Method, StatusCode};
+use serde_json::json;
+use service_tests::{call, counting_store, create_key, sign_up};
+
+#[tokio::test]
+async fn authenticating_a_request_costs_exactly_one_index_read() {
+    let (store, log) = counting_store().await;
+    let org = sign_up(&store).await;
+    assert_eq!(log.take(), ["TransactWriteItems"]);
+    // First use records last_used_at (one conditional write); later uses within the minute do not.
+    let first = call(Method::GET, "/v1/account")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(log.take(), ["Query", "UpdateItem", "GetItem"]);
+    let second = call(Method::GET, "/v1/account")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(log.take(), ["Query", "GetItem"]);
+}
+
+#[tokio::test]
+async fn a_busy_key_writes_last_used_at_once_per_minute() {
+    let (store, log) = counting_store().await;
+    let org = sign_up(&store).await;
+    for _ in 0..50 {
+        call(Method::GET, "/v1/account/api-keys")
+            .bearer(&org.admin_key)
+            .send(&store)
+            .await;
+    }
+    let writes = log
+        .take()
+        .iter()
+        .filter(|op| op.as_str() == "UpdateItem")
+        .count();
+    assert_eq!(writes, 1);
+}
+
+#[tokio::test]
+async fn refused_keys_cost_at_most_one_read_and_malformed_ones_none() {
+    let (store, log) = counting_store().await;
+    call(Method::GET, "/v1/account")
+        .bearer("mem_live_short")
+        .send(&store)
+        .await;
+    call(Method::GET, "/v1/account").send(&store).await;
+    assert!(log.take().is_empty());
+    call(Method::GET, "/v1/account")
+        .bearer("mem_live_0000000000000000000000000000000000000000")
+        .send(&store)
+        .await;
+    assert_eq!(log.take(), ["Query"]);
+}
+
+#[tokio::test]
+async fn each_route_costs_what_the_readme_says() {
+    let (store, log) = counting_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({})).await;
+    log.take();
+    call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(log.take(), ["Query", "Query"]);
+    call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(log.take(), ["Query", "PutItem"]);
+    call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(log.take(), ["Query", "GetItem", "UpdateItem"]);
+    call(Method::GET, "/health").send(&store).await;
+    assert!(log.take().is_empty());
+}
