@@ -1,5 +1,5 @@
 # The README's two commands, and the tools around them. Each target installs what it needs.
-.PHONY: dev test
+.PHONY: dev test build
 
 ## Start DynamoDB Local, create the table, serve every function on http://localhost:9000.
 dev:
@@ -8,3 +8,7 @@ dev:
 ## Run the whole test suite (what CI runs).
 test:
 	bash scripts/test.sh
+
+## Build the four functions for Lambda (arm64) with SAM, and print each zip's size.
+build:
+	bash scripts/build.sh
