@@ -45,3 +45,19 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 python3 tests/e2e/spec_examples.py "http://127.0.0.1:$E2E_PORT" || { tail -50 "$ROOT/.data/e2e-watch.log"; exit 1; }
+
+log "contract: schemathesis checks the running service against openapi.yaml"
+contract_key=$(curl -sf -X POST "http://127.0.0.1:$E2E_PORT/v1/signup" -H "Content-Type: application/json" \
+  -d "{\"name\": \"Contract\", \"email\": \"contract-$$@example.com\"}" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["api_key"]["key"])')
+# Run from a scratch folder: hypothesis writes .hypothesis/ in the working directory, and a new folder in
+# the repository would make `cargo lambda watch` restart the functions mid-request.
+scratch=$(mktemp -d)
+(cd "$scratch" && PYTHONPATH="$ROOT/tests/contract" SCHEMATHESIS_HOOKS=hooks API_KEY=$contract_key \
+  "$ROOT/.venv/bin/schemathesis" --config-file "$ROOT/tests/contract/schemathesis.toml" run "$ROOT/openapi.yaml" \
+  --url "http://127.0.0.1:$E2E_PORT" --checks all --workers 1 \
+  --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --seed "${SCHEMATHESIS_SEED:-20261123}")
+rm -rf "$scratch"
+
+log "all stages passed"
+echo "stages: 6 passed, 0 failed"

@@ -15,6 +15,10 @@ mod envelope;
 mod events;
 #[path = "api/faults.rs"]
 mod faults;
+#[path = "api/hostile.rs"]
+mod hostile;
+#[path = "api/isolation.rs"]
+mod isolation;
 #[path = "api/list_keys.rs"]
 mod list_keys;
 #[path = "api/races.rs"]

@@ -57,19 +57,30 @@ impl JsonObject {
         })
     }
 
-    /// An integer field; absent or `null` is `None`. `90.5` and `"90"` are wrong types.
+    /// An integer field; absent or `null` is `None`. `90.0` is an integer (as in JSON Schema); `90.5` and
+    /// `"90"` are wrong types. Integers beyond `i64` saturate, so range checks still refuse them.
     pub fn optional_integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match self.fields.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(number)) => match number.as_i64() {
-                Some(value) => Ok(Some(value)),
-                None if number.is_u64() => Ok(Some(i64::MAX)),
-                None => Err(wrong_type(
-                    name,
-                    "an integer",
-                    &Value::Number(number.clone()),
-                )),
-            },
+            Some(Value::Number(number)) => {
+                if let Some(value) = number.as_i64() {
+                    return Ok(Some(value));
+                }
+                if number.is_u64() {
+                    return Ok(Some(i64::MAX));
+                }
+                match number.as_f64() {
+                    // `as` saturates at the i64 bounds, which the caller's range check then refuses.
+                    Some(value) if value.is_finite() && value.fract() == 0.0 => {
+                        Ok(Some(value as i64))
+                    }
+                    _ => Err(wrong_type(
+                        name,
+                        "an integer",
+                        &Value::Number(number.clone()),
+                    )),
+                }
+            }
             Some(other) => Err(wrong_type(name, "an integer", other)),
         }
     }

@@ -131,6 +131,25 @@ async fn create_key_with_a_fractional_or_string_day_count_is_a_400_invalid_type(
 }
 
 #[tokio::test]
+async fn create_key_accepts_a_whole_number_written_as_a_float() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let answer = call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .json(json!({"expires_in_days": 30.0}))
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    let huge = call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .json(json!({"expires_in_days": 1e300}))
+        .send(&store)
+        .await;
+    assert_eq!(huge.status, StatusCode::BAD_REQUEST);
+    assert_eq!(huge.param(), Some("expires_in_days"));
+}
+
+#[tokio::test]
 async fn create_key_removes_duplicate_scopes_and_keeps_their_order() {
     let store = fresh_store().await;
     let org = sign_up(&store).await;

@@ -34,3 +34,23 @@ async fn every_sample_event_gets_its_documented_answer() {
         assert_eq!(answer.status, expected, "{name}: {:?}", answer.body);
     }
 }
+
+#[tokio::test]
+async fn a_base64_body_that_is_not_utf8_is_a_400() {
+    let store = fresh_store().await;
+    let mut event: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/../events/signup.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("read"),
+    )
+    .expect("json");
+    // {"name":"\xff\xfe"} as API Gateway sends a body that is not UTF-8: base64, flagged.
+    event["body"] = serde_json::json!("eyJuYW1lIjoi//4ifQ==");
+    event["isBase64Encoded"] = serde_json::json!(true);
+    let request = lambda_http::request::from_str(&event.to_string()).expect("event");
+    let answer = route(&store, request).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.code(), "invalid_json");
+}

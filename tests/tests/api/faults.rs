@@ -1,16 +1,16 @@
-//! DynamoDB unreachable, slow or throttling: every route answers 503 quickly, never a panic or a hang.
+//! DynamoDB down, slow or throttling: every route answers 503 within the configured timeout, writes
+//! nothing half-way, and serves again as soon as the store is back, all in one run.
 
 use std::time::{Duration, Instant};
 
 use lambda_http::http::{Method, StatusCode};
 use serde_json::json;
-use service_tests::{call, fresh_store_with, Answer};
-use store::ClientSettings;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use service_tests::{
+    call, create_key, fresh_store_with, sign_up, unique_email, Answer, Fault, FaultyProxy,
+};
+use store::{ClientSettings, Store};
 
-const KEY: &str = "mem_live_0000000000000000000000000000000000000000";
-
+/// The limits the test client runs with: a fault must become a 503 well inside them.
 fn impatient(endpoint: String) -> ClientSettings {
     ClientSettings {
         attempt_timeout: Duration::from_millis(300),
@@ -20,114 +20,116 @@ fn impatient(endpoint: String) -> ClientSettings {
     }
 }
 
-async fn every_route(store: &store::Store) -> Vec<(&'static str, Answer)> {
+async fn every_route(store: &Store, key: &str, key_id: &str) -> Vec<(&'static str, Answer)> {
     vec![
         (
             "signup",
             call(Method::POST, "/v1/signup")
-                .json(json!({"name": "My Company", "email": "a@example.com"}))
+                .json(json!({"name": "My Company", "email": unique_email()}))
                 .send(store)
                 .await,
         ),
         (
             "account",
             call(Method::GET, "/v1/account")
-                .bearer(KEY)
+                .bearer(key)
                 .send(store)
                 .await,
         ),
         (
             "list",
             call(Method::GET, "/v1/account/api-keys")
-                .bearer(KEY)
+                .bearer(key)
                 .send(store)
                 .await,
         ),
         (
             "create",
             call(Method::POST, "/v1/account/api-keys")
-                .bearer(KEY)
+                .bearer(key)
                 .send(store)
                 .await,
         ),
         (
             "revoke",
-            call(Method::DELETE, "/v1/account/api-keys/key_abc")
-                .bearer(KEY)
+            call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
+                .bearer(key)
                 .send(store)
                 .await,
         ),
     ]
 }
 
-async fn assert_every_route_is_a_prompt_503(endpoint: String) {
-    let store = fresh_store_with(impatient(endpoint)).await;
+async fn assert_fault_is_a_prompt_503_then_recovers(fault: Fault) {
+    let proxy = FaultyProxy::start().await;
+    let store = fresh_store_with(impatient(proxy.endpoint.clone())).await;
+    let org = sign_up(&store).await;
+    let (_, spare_id) = create_key(&store, &org.admin_key, json!({"name": "spare"})).await;
+    let items_before = store.count_items().await.expect("count");
+
+    proxy.set(fault);
     let started = Instant::now();
-    for (route, answer) in every_route(&store).await {
+    let answers = every_route(&store, &org.admin_key, &spare_id).await;
+    // Five routes, each stopped by the 0.9 s operation timeout at its first DynamoDB call.
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{fault:?} took {:?}",
+        started.elapsed()
+    );
+    for (route, answer) in answers {
         assert_eq!(
             answer.status,
             StatusCode::SERVICE_UNAVAILABLE,
-            "{route}: {:?}",
+            "{fault:?} {route}: {:?}",
             answer.body
         );
-        assert_eq!(answer.code(), "service_unavailable", "{route}");
+        assert_eq!(answer.code(), "service_unavailable", "{fault:?} {route}");
     }
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
+
+    proxy.set(Fault::None);
+    assert_eq!(
+        store.count_items().await.expect("count"),
+        items_before,
+        "{fault:?}: nothing half-written"
     );
+    let spare = store
+        .get_key(&org.org_id, &spare_id)
+        .await
+        .expect("read")
+        .expect("spare");
+    assert!(spare.is_active, "{fault:?}: the revocation did not happen");
+    for (route, answer) in every_route(&store, &org.admin_key, &spare_id).await {
+        assert!(
+            answer.status.is_success(),
+            "{fault:?} {route} after recovery: {:?}",
+            answer.body
+        );
+    }
 }
 
 #[tokio::test]
-async fn dynamodb_unreachable_is_a_503_on_every_route() {
-    // Bind then drop a listener: a port nobody listens on.
+async fn dynamodb_stopped_is_a_503_on_every_route_and_recovers() {
+    assert_fault_is_a_prompt_503_then_recovers(Fault::Refuse).await;
+}
+
+#[tokio::test]
+async fn dynamodb_answering_too_slowly_is_a_503_within_the_timeout_and_recovers() {
+    assert_fault_is_a_prompt_503_then_recovers(Fault::Stall).await;
+}
+
+#[tokio::test]
+async fn dynamodb_throttling_is_a_503_and_recovers() {
+    assert_fault_is_a_prompt_503_then_recovers(Fault::Throttle).await;
+}
+
+#[tokio::test]
+async fn dynamodb_never_reachable_is_a_503_on_every_route() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
     drop(listener);
-    assert_every_route_is_a_prompt_503(format!("http://127.0.0.1:{port}")).await;
-}
-
-#[tokio::test]
-async fn dynamodb_answering_too_slowly_is_a_503_within_the_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let server = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket); // accept, never answer
-        }
-    });
-    assert_every_route_is_a_prompt_503(format!("http://127.0.0.1:{port}")).await;
-    server.abort();
-}
-
-#[tokio::test]
-async fn dynamodb_throttling_is_a_503() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let server = tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 65536];
-                loop {
-                    match socket.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(_) => {
-                            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
-                            let response = format!(
-                                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
-                                body.len()
-                            );
-                            if socket.write_all(response.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    assert_every_route_is_a_prompt_503(format!("http://127.0.0.1:{port}")).await;
-    server.abort();
+    let store = fresh_store_with(impatient(endpoint)).await;
+    let key = "mem_live_0000000000000000000000000000000000000000";
+    for (route, answer) in every_route(&store, key, "key_abc").await {
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{route}");
+    }
 }
