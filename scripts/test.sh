@@ -59,5 +59,12 @@ scratch=$(mktemp -d)
   --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --seed "${SCHEMATHESIS_SEED:-20261123}")
 rm -rf "$scratch"
 
+log "secrets: no full key and no 64-hex hash in the functions' logs of the two runs above"
+if grep -nE 'mem_(live|test)_[A-Za-z0-9]{32,}|[0-9a-f]{64}' "$ROOT/.data/e2e-watch.log"; then
+  echo "a full key or a key hash was logged (lines above)" >&2
+  exit 1
+fi
+echo "searched $(wc -l <"$ROOT/.data/e2e-watch.log") log lines: clean"
+
 log "all stages passed"
-echo "stages: 6 passed, 0 failed"
+echo "stages: 7 passed, 0 failed"

@@ -136,7 +136,60 @@ where
     .await
 }
 
-/// Sets up `tracing` for a function; call once at the top of `main`.
+/// Sets up `tracing` for a function; call once at the top of `main`. JSON when the function's log format
+/// is JSON (as `template.yaml` sets it), the level from `RUST_LOG` (or Lambda's `AWS_LAMBDA_LOG_LEVEL`).
 pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
+        .is_ok_and(|format| format.eq_ignore_ascii_case("json"));
+    let directives = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_lowercase()))
+        .unwrap_or_else(|_| "info".to_owned());
+    // Only fails if a subscriber is already set, which leaves logging working.
+    let _ =
+        tracing::subscriber::set_global_default(log_subscriber(&directives, json, std::io::stdout));
+}
+
+/// The AWS SDK's crates log whole DynamoDB requests and responses (key hashes included) at TRACE: they
+/// are held at DEBUG whatever `RUST_LOG` asks, so that no log level ever shows a key hash.
+const BODY_LOGGING_TARGETS: [&str; 7] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_smithy_types",
+    "aws_sdk_dynamodb",
+    "hyper",
+    "hyper_util",
+];
+
+/// The service's log subscriber: `directives` as in `RUST_LOG`, with the SDK held at DEBUG. Public so that
+/// the secrets test captures logs exactly as the functions write them.
+pub fn log_subscriber<W>(
+    directives: &str,
+    json: bool,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'writer> tracing_subscriber::fmt::MakeWriter<'writer> + Send + Sync + 'static,
+{
+    use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer;
+
+    let requested = EnvFilter::builder()
+        .with_default_directive(LevelFilter::INFO.into())
+        .parse_lossy(directives);
+    let capped = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_targets(BODY_LOGGING_TARGETS.map(|target| (target, LevelFilter::DEBUG)));
+    let filter = requested.and(capped);
+    let registry = tracing_subscriber::registry();
+    if json {
+        let layer = tracing_subscriber::fmt::layer().json().with_writer(writer);
+        Box::new(registry.with(layer.with_filter(filter)))
+    } else {
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(writer);
+        Box::new(registry.with(layer.with_filter(filter)))
+    }
 }
