@@ -1,5 +1,5 @@
 # The README's two commands, and the tools around them. Each target installs what it needs.
-.PHONY: dev test build
+.PHONY: dev test build fuzz bench
 
 ## Start DynamoDB Local, create the table, serve every function on http://localhost:9000.
 dev:
@@ -12,3 +12,11 @@ test:
 ## Build the four functions for Lambda (arm64) with SAM, and print each zip's size.
 build:
 	bash scripts/build.sh
+
+## Fuzz the key parser and request-body parsing for FUZZ_SECONDS (default 60) each.
+fuzz:
+	bash scripts/fuzz.sh
+
+## Measure cold start, warm latency, DynamoDB cost, memory and throughput; write BENCHMARKS.md.
+bench:
+	bash scripts/bench.sh

@@ -40,16 +40,7 @@ async fn route(store: &Store, request: Request) -> HandlerResult {
             }
             Method::POST => {
                 let (principal, now) = admin(store, &request).await?;
-                let body = JsonObject::new(
-                    json_object(&request)?,
-                    &["name", "environment", "scopes", "expires_in_days"],
-                )?;
-                let input = NewKeyInput {
-                    name: body.optional_string("name")?,
-                    environment: body.optional_string("environment")?,
-                    scopes: body.optional_string_array("scopes")?,
-                    expires_in_days: body.optional_integer("expires_in_days")?,
-                };
+                let input = parse_new_key(&request)?;
                 created(&accounts::create_key(store, &principal, input, now).await?)
             }
             _ => Err(ApiError::method_not_allowed(COLLECTION.allow)),
@@ -65,6 +56,21 @@ async fn route(store: &Store, request: Request) -> HandlerResult {
         },
         _ => Err(ApiError::route_not_found(path)),
     }
+}
+
+/// The request body as [`NewKeyInput`]: JSON, known fields only, right types (values are the domain's to
+/// judge). Public for the fuzz target.
+pub fn parse_new_key(request: &Request) -> Result<NewKeyInput, ApiError> {
+    let body = JsonObject::new(
+        json_object(request)?,
+        &["name", "environment", "scopes", "expires_in_days"],
+    )?;
+    Ok(NewKeyInput {
+        name: body.optional_string("name")?,
+        environment: body.optional_string("environment")?,
+        scopes: body.optional_string_array("scopes")?,
+        expires_in_days: body.optional_integer("expires_in_days")?,
+    })
 }
 
 async fn admin(store: &Store, request: &Request) -> Result<(Principal, SystemTime), ApiError> {

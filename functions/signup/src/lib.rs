@@ -27,12 +27,18 @@ async fn route(store: &Store, request: Request) -> HandlerResult {
     if request.method() != Method::POST {
         return Err(ApiError::method_not_allowed(SIGNUP.allow));
     }
-    let body = JsonObject::new(json_object(&request)?, &["name", "email", "plan_id"])?;
-    let input = SignupInput {
+    let input = parse_signup(&request)?;
+    let account = accounts::signup(store, input, SystemTime::now()).await?;
+    created(&account)
+}
+
+/// The request body as [`SignupInput`]: JSON, known fields only, right types (values are the domain's to
+/// judge). Public for the fuzz target.
+pub fn parse_signup(request: &Request) -> Result<SignupInput, ApiError> {
+    let body = JsonObject::new(json_object(request)?, &["name", "email", "plan_id"])?;
+    Ok(SignupInput {
         name: body.required_string("name")?,
         email: body.required_string("email")?,
         plan_id: body.optional_string("plan_id")?,
-    };
-    let account = accounts::signup(store, input, SystemTime::now()).await?;
-    created(&account)
+    })
 }

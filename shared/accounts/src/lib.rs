@@ -5,12 +5,11 @@ mod error;
 mod keys;
 mod plans;
 mod signup;
-mod validate;
+pub mod validate;
 mod views;
 
 pub use error::AccountError;
 pub use keys::{create_key, list_keys, revoke_key, NewKeyInput, DEFAULT_KEY_NAME};
 pub use plans::{Plan, DEFAULT_PLAN_ID, PLANS};
 pub use signup::{get_account, signup, SignupInput};
-pub use validate::{MAX_EXPIRES_IN_DAYS, MAX_NAME_CHARS};
 pub use views::{AccountView, ApiKeyView, CreatedKeyView, PlanView, SignupView};

@@ -1,4 +1,4 @@
-//! Value rules for names, emails and expiry, shared by signup and key creation.
+//! Value rules for names, emails and expiry, shared by signup and key creation (and the fuzz targets).
 
 use crate::AccountError;
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `make bench`: builds the four functions and a hello-world baseline with the release profile, starts its own
+# DynamoDB Local (in memory, port 8071), runs tests/bench and writes BENCHMARKS.md. Not part of `make test`.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+BENCH_DYNAMODB_PORT=${BENCH_DYNAMODB_PORT:-8071}
+trap '[ -n "${DYNAMODB_PID:-}" ] && kill "$DYNAMODB_PID" 2>/dev/null; true' EXIT
+
+install_venv .venv scripts/requirements.txt
+log "release build: the four functions and the hello-world baseline (native, this machine)"
+cargo build --release --locked -p health -p signup -p account -p api-keys -p service-bench --bins
+
+log "arm64 Lambda packages (cargo lambda build --release --arm64 --output-format zip)"
+cargo lambda build --release --arm64 --output-format zip --locked \
+  -p health -p signup -p account -p api-keys >/dev/null
+sizes=$(for fn in health signup account api-keys; do
+  zip="target/lambda/$fn/bootstrap.zip"
+  printf '| %s | %s | %s |\n' "$fn" "$(numfmt --to=iec-i --suffix=B --format=%.2f "$(stat -c %s "$zip")")" "≤ 5 MiB"
+done)
+
+start_dynamodb_local "$BENCH_DYNAMODB_PORT" memory
+log "measuring (about two minutes)"
+report=$(DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$ROOT/target/release" \
+  target/release/bench)
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Produced by \`make bench\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
+    "$(uname -m), $(rustc --version | cut -d' ' -f1-2)), against DynamoDB Local on loopback. Every figure is" \
+    "measured against its baseline in the same run; absolute times on a shared 2-core machine mean little."
+  echo
+  echo "$report"
+  echo
+  echo "### Package size (arm64, zipped, as Lambda receives it)"
+  echo
+  echo "| function | bootstrap.zip | target |"
+  echo "|---|---|---|"
+  echo "$sizes"
+} > BENCHMARKS.md
+cat BENCHMARKS.md

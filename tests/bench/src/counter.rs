@@ -1,0 +1,107 @@
+//! A TCP proxy in front of DynamoDB Local that counts operations by their `X-Amz-Target` header, so the
+//! DynamoDB cost of a request is measured outside the function, on the wire.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Operations seen so far, by name (`Query`, `GetItem`, ...).
+#[derive(Clone, Default)]
+pub struct OperationCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl OperationCounter {
+    /// The counts since the last call, and resets them.
+    pub fn take(&self) -> BTreeMap<String, u64> {
+        self.0
+            .lock()
+            .map(|mut counts| std::mem::take(&mut *counts))
+            .unwrap_or_default()
+    }
+
+    fn add(&self, operation: &str) {
+        if let Ok(mut counts) = self.0.lock() {
+            *counts.entry(operation.to_owned()).or_default() += 1;
+        }
+    }
+}
+
+/// Starts the proxy; returns its URL and its counter.
+pub async fn start(upstream: String) -> (String, OperationCounter) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind counter");
+    let endpoint = format!("http://{}", listener.local_addr().expect("counter address"));
+    let counter = OperationCounter::default();
+    let counting = counter.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (upstream, counter) = (upstream.clone(), counting.clone());
+            tokio::spawn(async move {
+                if let Ok(server) = TcpStream::connect(&upstream).await {
+                    let (client_read, mut client_write) = client.into_split();
+                    let (mut server_read, server_write) = server.into_split();
+                    let requests =
+                        tokio::spawn(forward_requests(client_read, server_write, counter));
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                    requests.abort();
+                }
+            });
+        }
+    });
+    (endpoint, counter)
+}
+
+/// Copies HTTP/1.1 requests (headers, then `Content-Length` bytes of body) and counts each one's target.
+async fn forward_requests(
+    mut client: tokio::net::tcp::OwnedReadHalf,
+    mut server: tokio::net::tcp::OwnedWriteHalf,
+    counter: OperationCounter,
+) {
+    let mut buffer: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let header_end = loop {
+            if let Some(position) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break position + 4;
+            }
+            match client.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
+        let mut content_length = 0usize;
+        for line in head.lines() {
+            if let Some(value) = line.strip_prefix("x-amz-target:") {
+                let operation = value.trim().rsplit('.').next().unwrap_or_default();
+                // Header names are case-insensitive; operation names are not: recover the original case.
+                let original = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
+                let exact = original
+                    .lines()
+                    .find_map(|l| {
+                        l.split_once(':')
+                            .filter(|(n, _)| n.eq_ignore_ascii_case("x-amz-target"))
+                    })
+                    .map(|(_, v)| v.trim().rsplit('.').next().unwrap_or_default().to_owned())
+                    .unwrap_or_else(|| operation.to_owned());
+                counter.add(&exact);
+            }
+            if let Some(value) = line.strip_prefix("content-length:") {
+                content_length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        while buffer.len() < header_end + content_length {
+            match client.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let request_end = header_end + content_length;
+        if server.write_all(&buffer[..request_end]).await.is_err() {
+            return;
+        }
+        buffer.drain(..request_end);
+    }
+}

@@ -1,0 +1,466 @@
+//! `make bench`: each figure against its baseline in the same run, printed as the Markdown that
+//! `scripts/bench.sh` writes to BENCHMARKS.md.
+//!
+//! Function binaries run as real processes behind an emulated Lambda Runtime API ([`runtime`]), talking to
+//! DynamoDB Local through a proxy that counts operations on the wire ([`counter`]).
+
+mod counter;
+mod runtime;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime};
+
+use accounts::{NewKeyInput, SignupInput};
+use auth::{Environment, Principal, Scopes};
+use serde_json::{json, Value};
+use store::{build_client, schema, ClientSettings, Store};
+use tokio::process::{Child, Command};
+
+use counter::OperationCounter;
+use runtime::RuntimeApi;
+
+const FUNCTIONS: [&str; 4] = ["health", "signup", "account", "api-keys"];
+
+struct Setup {
+    binaries: PathBuf,
+    endpoint: String,
+    table: String,
+    counter: OperationCounter,
+    store: Store,
+    admin_key: String,
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn event(method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Vec<u8> {
+    let mut headers = json!({"host": "localhost", "content-type": "application/json"});
+    if let Some(key) = key {
+        headers["authorization"] = json!(format!("Bearer {key}"));
+    }
+    let mut event = json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {"accountId": "123456789012", "apiId": "bench", "domainName": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+            "requestId": "bench", "routeKey": "$default", "stage": "$default", "time": "23/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_428_000_000_u64},
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        event["body"] = json!(body.to_string());
+    }
+    event.to_string().into_bytes()
+}
+
+/// The event each function is timed with (signup: a new email every time).
+fn route_event(function: &str, key: &str) -> Vec<u8> {
+    static SIGNUPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    match function {
+        "signup" => {
+            let n = SIGNUPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let email = format!("bench-{}-{n}@example.com", std::process::id());
+            event(
+                "POST",
+                "/v1/signup",
+                None,
+                Some(json!({"name": "Bench", "email": email})),
+            )
+        }
+        "account" => event("GET", "/v1/account", Some(key), None),
+        "api-keys" => event("GET", "/v1/account/api-keys", Some(key), None),
+        _ => event("GET", "/health", None, None),
+    }
+}
+
+async fn spawn(setup: &Setup, binary: &str, api: &RuntimeApi) -> Child {
+    let mut command = Command::new(setup.binaries.join(binary));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", binary)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", &setup.endpoint)
+        .env("TABLE_NAME", &setup.table)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    command
+        .spawn()
+        .unwrap_or_else(|err| panic!("spawn {binary}: {err}"))
+}
+
+fn peak_rss_kib(child: &Child) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()?)).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn median(values: &mut [Duration]) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1e3)
+}
+
+/// Cold start of one binary: (init, first response), medians over `runs` fresh processes.
+async fn cold_start(setup: &Setup, binary: &str, route: &str, runs: usize) -> (Duration, Duration) {
+    let (mut inits, mut firsts) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let mut api = RuntimeApi::start().await;
+        let started = Instant::now();
+        let mut child = spawn(setup, binary, &api).await;
+        let init_done = api
+            .init_done()
+            .await
+            .unwrap_or_else(|| panic!("{binary} never asked for work"));
+        inits.push(init_done - started);
+        let (latency, body) = api
+            .invoke(route_event(route, &setup.admin_key))
+            .await
+            .expect("first invocation");
+        assert!(
+            String::from_utf8_lossy(&body).contains("\"statusCode\":2"),
+            "{binary}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        firsts.push(latency);
+        let _ = child.kill().await;
+    }
+    (median(&mut inits), median(&mut firsts))
+}
+
+/// `count` warm invocations of `route` on one running process: sorted latencies, peak RSS, total wall time.
+async fn warm(setup: &Setup, route: &str, count: usize) -> (Vec<Duration>, Option<u64>, Duration) {
+    let mut api = RuntimeApi::start().await;
+    let child = spawn(setup, route, &api).await;
+    api.init_done().await.expect("init");
+    for _ in 0..50 {
+        api.invoke(route_event(route, &setup.admin_key))
+            .await
+            .expect("warm-up");
+    }
+    let mut latencies = Vec::with_capacity(count);
+    let started = Instant::now();
+    for _ in 0..count {
+        let (latency, _) = api
+            .invoke(route_event(route, &setup.admin_key))
+            .await
+            .expect("invocation");
+        latencies.push(latency);
+    }
+    let wall = started.elapsed();
+    latencies.sort();
+    (latencies, peak_rss_kib(&child), wall)
+}
+
+/// The same DynamoDB reads the handler makes, done directly from this process: the floor for its latency.
+async fn raw_reads(setup: &Setup, route: &str, count: usize) -> Vec<Duration> {
+    let hash = auth::ApiKeySecret::parse(&setup.admin_key)
+        .expect("key")
+        .hash();
+    let mut latencies = Vec::with_capacity(count);
+    for i in 0..count + 50 {
+        let started = Instant::now();
+        let key = setup
+            .store
+            .find_key_by_hash(&hash)
+            .await
+            .expect("query")
+            .expect("key");
+        match route {
+            "account" => drop(
+                setup
+                    .store
+                    .get_organization(&key.org_id)
+                    .await
+                    .expect("get"),
+            ),
+            _ => drop(setup.store.list_keys(&key.org_id).await.expect("list")),
+        }
+        if i >= 50 {
+            latencies.push(started.elapsed());
+        }
+    }
+    latencies.sort();
+    latencies
+}
+
+/// A small text histogram of latencies, for BENCHMARKS.md.
+fn histogram(label: &str, sorted: &[Duration], floor: Duration, ceiling: Duration) -> String {
+    let buckets = 12;
+    let width = (ceiling.saturating_sub(floor)).as_secs_f64() / buckets as f64;
+    let mut counts = vec![0usize; buckets];
+    for d in sorted {
+        let index = ((d.saturating_sub(floor)).as_secs_f64() / width).floor() as usize;
+        counts[index.min(buckets - 1)] += 1;
+    }
+    let most = counts.iter().copied().max().unwrap_or(1).max(1);
+    let mut out = format!("{label}\n");
+    for (i, count) in counts.iter().enumerate() {
+        let from = floor.as_secs_f64() * 1e3 + width * 1e3 * i as f64;
+        let bar = "#".repeat(count * 50 / most);
+        out.push_str(&format!("  {from:6.2} ms | {bar} {count}\n"));
+    }
+    out
+}
+
+async fn prepare() -> Setup {
+    let direct =
+        std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8071".to_owned());
+    let (endpoint, counter) = counter::start(direct.trim_start_matches("http://").to_owned()).await;
+    let table = format!("bench-{}", std::process::id());
+    let client = build_client(&ClientSettings::local(endpoint.clone())).await;
+    schema::ensure_table(&client, &table)
+        .await
+        .expect("create the bench table");
+    let store = Store::new(client, table.clone());
+    let now = SystemTime::now();
+    let signup = accounts::signup(
+        &store,
+        SignupInput {
+            name: "Bench".to_owned(),
+            email: format!("bench-owner-{}@example.com", std::process::id()),
+            plan_id: Some("starter".to_owned()),
+        },
+        now,
+    )
+    .await
+    .expect("signup");
+    let principal = Principal {
+        org_id: signup.account.org_id.clone(),
+        key_id: signup.api_key.id.clone(),
+        environment: Environment::Live,
+        scopes: Scopes::all(),
+    };
+    for i in 0..9 {
+        let input = NewKeyInput {
+            name: Some(format!("Bench key {i}")),
+            ..NewKeyInput::default()
+        };
+        accounts::create_key(&store, &principal, input, now)
+            .await
+            .expect("create key");
+    }
+    let binaries = std::env::var("BENCH_BINARIES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("target/release"));
+    counter.take();
+    Setup {
+        binaries,
+        endpoint,
+        table,
+        counter,
+        store,
+        admin_key: signup.api_key.key.clone(),
+    }
+}
+
+/// Read and write units per request from the operations counted per request (items under 1 KB, the keys
+/// list under 4 KB): the key-hash index Query is eventually consistent (0.5 RRU), every other read is
+/// strongly consistent (1 RRU), each written item 1 WRU, 2 inside a transaction (signup writes 3).
+fn capacity(authenticated: bool, per_request: &BTreeMap<String, f64>) -> (f64, f64) {
+    let count = |operation: &str| per_request.get(operation).copied().unwrap_or(0.0);
+    let index_reads = if authenticated { 1.0 } else { 0.0 };
+    let reads = 0.5 * index_reads + (count("Query") - index_reads).max(0.0) + count("GetItem");
+    let writes = count("UpdateItem") + count("PutItem") + 6.0 * count("TransactWriteItems");
+    (reads, writes)
+}
+
+#[tokio::main]
+async fn main() {
+    let requests = env_number("BENCH_REQUESTS", 2000);
+    let cold_runs = env_number("BENCH_COLD_RUNS", 15);
+    let setup = prepare().await;
+    let mut out = String::new();
+
+    // 1. Cold start.
+    out.push_str(&format!(
+        "## 1. Cold start (median of {cold_runs} fresh processes each)\n\nInit is process start to the first \
+         request for work; first request is the first event's time inside the function. Baseline: `hello`, a \
+         minimal `lambda_http` function built with the same profile.\n\n\
+         | binary | init (ms) | init / hello | first request (ms) | first request / hello |\n|---|---|---|---|---|\n"
+    ));
+    let (hello_init, hello_first) = cold_start(&setup, "hello", "health", cold_runs).await;
+    out.push_str(&format!(
+        "| hello (baseline) | {} | 1.00 | {} | 1.00 |\n",
+        ms(hello_init),
+        ms(hello_first)
+    ));
+    for function in FUNCTIONS {
+        let (init, first) = cold_start(&setup, function, function, cold_runs).await;
+        out.push_str(&format!(
+            "| {function} | {} | {:.2} | {} | {:.2} |\n",
+            ms(init),
+            init.as_secs_f64() / hello_init.as_secs_f64(),
+            ms(first),
+            first.as_secs_f64() / hello_first.as_secs_f64()
+        ));
+    }
+    setup.counter.take();
+
+    // 2. Warm latency, 4. peak RSS, 5. throughput.
+    out.push_str(&format!(
+        "\n## 2. Warm latency ({requests} requests after 50 warm-up, one process)\n\nBaseline: the same DynamoDB \
+         reads done directly with the SDK from the benchmark process (the auth Query on the key-hash index, \
+         then the route's own read).\n\n\
+         | route | p50 (ms) | p99 (ms) | raw reads p50 (ms) | raw reads p99 (ms) | p50 / raw | p99 / raw |\n|---|---|---|---|---|---|---|\n"
+    ));
+    let mut charts = String::new();
+    let mut memory = BTreeMap::new();
+    let mut throughput = Vec::new();
+    for (route, path) in [
+        ("account", "GET /v1/account"),
+        ("api-keys", "GET /v1/account/api-keys (10 keys)"),
+    ] {
+        let (latencies, rss, wall) = warm(&setup, route, requests).await;
+        let ops = setup.counter.take();
+        let raw = raw_reads(&setup, route, requests).await;
+        setup.counter.take();
+        let (p50, p99, r50, r99) = (
+            percentile(&latencies, 50.0),
+            percentile(&latencies, 99.0),
+            percentile(&raw, 50.0),
+            percentile(&raw, 99.0),
+        );
+        out.push_str(&format!(
+            "| {path} | {} | {} | {} | {} | {:.2} | {:.2} |\n",
+            ms(p50),
+            ms(p99),
+            ms(r50),
+            ms(r99),
+            p50.as_secs_f64() / r50.as_secs_f64(),
+            p99.as_secs_f64() / r99.as_secs_f64()
+        ));
+        let ceiling = percentile(&latencies, 99.5).max(percentile(&raw, 99.5));
+        let floor = raw
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .min(latencies.first().copied().unwrap_or_default());
+        charts.push_str(&histogram(
+            &format!("{path}: handler"),
+            &latencies,
+            floor,
+            ceiling,
+        ));
+        charts.push_str(&histogram(
+            &format!("{path}: raw reads"),
+            &raw,
+            floor,
+            ceiling,
+        ));
+        memory.insert(route.to_owned(), rss);
+        let writes = ops.get("UpdateItem").copied().unwrap_or(0);
+        throughput.push((path, requests as f64 / wall.as_secs_f64(), wall, writes));
+    }
+    out.push_str(&format!(
+        "\nLatency distributions (same buckets for handler and raw reads):\n\n```\n{charts}```\n"
+    ));
+
+    // 3. DynamoDB operations per request, counted on the wire.
+    out.push_str(
+        "\n## 3. DynamoDB operations per request (counted on the wire by a proxy, 100 warm requests each)\n\n\
+         | route | operations per request | read units | write units |\n|---|---|---|---|\n",
+    );
+    for (route, label) in [
+        ("health", "GET /health"),
+        ("signup", "POST /v1/signup"),
+        ("account", "GET /v1/account"),
+        ("api-keys", "GET /v1/account/api-keys"),
+    ] {
+        let mut api = RuntimeApi::start().await;
+        let _child = spawn(&setup, route, &api).await;
+        api.init_done().await.expect("init");
+        for _ in 0..5 {
+            api.invoke(route_event(route, &setup.admin_key))
+                .await
+                .expect("warm-up");
+        }
+        setup.counter.take();
+        for _ in 0..100 {
+            api.invoke(route_event(route, &setup.admin_key))
+                .await
+                .expect("invocation");
+        }
+        let per_request: BTreeMap<String, f64> = setup
+            .counter
+            .take()
+            .into_iter()
+            .map(|(operation, count)| (operation, count as f64 / 100.0))
+            .collect();
+        let described: Vec<String> = per_request
+            .iter()
+            .map(|(operation, n)| format!("{n:.2} {operation}"))
+            .collect();
+        let (reads, writes) = capacity(matches!(route, "account" | "api-keys"), &per_request);
+        let described = if described.is_empty() {
+            "none".to_owned()
+        } else {
+            described.join(" + ")
+        };
+        out.push_str(&format!(
+            "| {label} | {described} | {reads:.2} | {writes:.2} |\n"
+        ));
+    }
+    out.push_str(&format!(
+        "\n`last_used_at` under sustained load: {} UpdateItem over the {requests} `GET /v1/account` requests \
+         above ({:.1} s) and {} over the {requests} `GET /v1/account/api-keys` requests ({:.1} s), for one key: \
+         at most one write per key per minute.\n",
+        throughput[0].3, throughput[0].2.as_secs_f64(), throughput[1].3, throughput[1].2.as_secs_f64()
+    ));
+
+    // 4. Memory and size.
+    out.push_str("\n## 4. Peak RSS under load and package size\n\n| function | peak RSS (MiB) | target |\n|---|---|---|\n");
+    for function in ["health", "signup"] {
+        let (_, rss, _) = warm(&setup, function, 500).await;
+        memory.insert(function.to_owned(), rss);
+    }
+    for function in FUNCTIONS {
+        let rss = memory
+            .get(function)
+            .copied()
+            .flatten()
+            .map(|kib| kib as f64 / 1024.0);
+        out.push_str(&format!(
+            "| {function} | {} | ≤ 32 MiB |\n",
+            rss.map(|m| format!("{m:.1}"))
+                .unwrap_or_else(|| "n/a".to_owned())
+        ));
+    }
+
+    // 5. Throughput.
+    out.push_str("\n## 5. Throughput of one function instance (one event at a time, as Lambda runs it)\n\n| route | requests/s |\n|---|---|\n");
+    for (path, rps, _, _) in &throughput {
+        out.push_str(&format!("| {path} | {rps:.0} |\n"));
+    }
+    println!("{out}");
+}
