@@ -24,6 +24,17 @@ log "measuring (about two minutes)"
 report=$(DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$ROOT/target/release" \
   target/release/bench)
 
+client_ms() {
+  local samples=()
+  for _ in $(seq 1 15); do
+    samples+=("$(env -i PATH="$PATH" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+      target/release/init_steps "$1")")
+  done
+  printf '%s\n' "${samples[@]}" | sort -n | sed -n 8p
+}
+native_ms=$(client_ms native)
+aws_ms=$(client_ms aws)
+
 {
   echo "# Benchmarks"
   echo
@@ -32,6 +43,13 @@ report=$(DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIE
     "measured against its baseline in the same run; absolute times on a shared 2-core machine mean little."
   echo
   echo "$report"
+  echo
+  echo "### Where init goes: building the DynamoDB client (median of 15 fresh processes)"
+  echo
+  echo "| trust store | aws-config load + client (ms) |"
+  echo "|---|---|"
+  echo "| the system's CA bundle (rustls-native-certs) | $native_ms |"
+  echo "| the five AWS roots compiled in (what the functions use) | $aws_ms |"
   echo
   echo "### Package size (arm64, zipped, as Lambda receives it)"
   echo

@@ -14,7 +14,10 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
-pub use client::{build_client, build_sdk_config, ClientSettings};
+pub use client::{
+    aws_trust_context, build_client, build_sdk_config, ClientSettings, TrustRoots,
+    AWS_ROOT_CERTIFICATES,
+};
 use records::{email_partition, key_sort, org_partition, EMAIL_SORT, KEY_SORT_PREFIX, ORG_SORT};
 pub use records::{ApiKeyRecord, Item, OrganizationRecord};
 use schema::{KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
