@@ -12,7 +12,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::Value;
-use store::{build_client, build_sdk_config, schema, ClientSettings, Store};
+use store::{build_client, client_config, schema, ClientSettings, Store};
 
 /// Where the tests find DynamoDB Local: `DYNAMODB_ENDPOINT`, or the port `make test` starts it on.
 pub fn dynamodb_endpoint() -> String {
@@ -68,8 +68,8 @@ impl Intercept for OperationLog {
 pub async fn counting_store() -> (Store, OperationLog) {
     let table = fresh_table().await;
     let log = OperationLog::default();
-    let sdk = build_sdk_config(&ClientSettings::local(dynamodb_endpoint())).await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+    let config = client_config(&ClientSettings::local(dynamodb_endpoint()))
+        .await
         .interceptor(log.clone())
         .build();
     (

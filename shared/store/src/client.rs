@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
@@ -96,11 +97,15 @@ impl ClientSettings {
 
 /// Builds the client: rustls on ring (one TLS stack), the timeouts and retries of `settings`.
 pub async fn build_client(settings: &ClientSettings) -> Client {
-    Client::new(&build_sdk_config(settings).await)
+    Client::from_conf(client_config(settings).await.build())
 }
 
-/// The SDK configuration [`build_client`] uses, for callers that add to it (the tests' operation counter).
-pub async fn build_sdk_config(settings: &ClientSettings) -> SdkConfig {
+/// The client's configuration, for callers that add to it (the tests' operation counter).
+///
+/// On Lambda the region and credentials are in the environment (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...):
+/// the configuration is then built from them directly, skipping aws-config's provider chains and profile
+/// files (measured by `make bench`). Anywhere else, aws-config's default chain is used.
+pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::config::Builder {
     let builder = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
     let http_client = match (settings.trust_roots, aws_trust_context()) {
@@ -111,24 +116,43 @@ pub async fn build_sdk_config(settings: &ClientSettings) -> SdkConfig {
         }
         (TrustRoots::Native, _) => builder.build_https(),
     };
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(settings.attempt_timeout)
-        .operation_attempt_timeout(settings.attempt_timeout)
-        .operation_timeout(settings.operation_timeout)
-        .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
-    if let Some(region) = &settings.local_region {
-        loader = loader
+    let environment_region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
+    let environment_credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    let mut config = match (&settings.local_region, environment_region) {
+        (Some(region), _) => aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
-            .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+            .credentials_provider(Credentials::new("local", "local", None, None, "local")),
+        (None, Some(region)) if environment_credentials => aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region))
+            .credentials_provider(EnvironmentVariableCredentialsProvider::new()),
+        _ => aws_sdk_dynamodb::config::Builder::from(
+            &aws_config::defaults(BehaviorVersion::latest())
+                .http_client(http_client.clone())
+                .load()
+                .await,
+        ),
+    };
+    config = config
+        .http_client(http_client)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(settings.attempt_timeout)
+                .operation_attempt_timeout(settings.attempt_timeout)
+                .operation_timeout(settings.operation_timeout)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
+    let endpoint = settings
+        .endpoint
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
+        .filter(|url| !url.is_empty());
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
     }
-    if let Some(endpoint) = &settings.endpoint {
-        loader = loader.endpoint_url(endpoint);
-    }
-    loader.load().await
+    config
 }
 
 /// A TLS context that trusts [`AWS_ROOT_CERTIFICATES`] and nothing else.

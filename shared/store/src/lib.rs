@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteIte
 use aws_sdk_dynamodb::Client;
 
 pub use client::{
-    aws_trust_context, build_client, build_sdk_config, ClientSettings, TrustRoots,
+    aws_trust_context, build_client, client_config, ClientSettings, TrustRoots,
     AWS_ROOT_CERTIFICATES,
 };
 use records::{email_partition, key_sort, org_partition, EMAIL_SORT, KEY_SORT_PREFIX, ORG_SORT};
