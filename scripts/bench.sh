@@ -24,6 +24,16 @@ log "measuring (about two minutes)"
 report=$(DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$ROOT/target/release" \
   target/release/bench)
 
+log "where the time goes: callgrind on account (init + 200 warm GET /v1/account)"
+cargo build --profile profiling --locked -p account
+rm -f "$ROOT/.data/callgrind.account"
+DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$ROOT/target/profiling" \
+  BENCH_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$ROOT/.data/callgrind.account" \
+  target/release/bench profile account >/dev/null 2>&1
+total_ir=$(callgrind_annotate "$ROOT/.data/callgrind.account" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+profile=$(callgrind_annotate --threshold=70 "$ROOT/.data/callgrind.account" | sed -n '/file:function/,$p' |
+  grep -v '^-' | head -22 | sed -E 's#/root/.cargo/registry/src/[^/]+/##; s#/rustc/[0-9a-f]+/##' | cut -c1-160)
+
 client_ms() {
   local samples=()
   for _ in $(seq 1 15); do
@@ -50,6 +60,15 @@ aws_ms=$(client_ms aws)
   echo "|---|---|"
   echo "| the system's CA bundle (rustls-native-certs) | $native_ms |"
   echo "| the five AWS roots compiled in (what the functions use) | $aws_ms |"
+  echo
+  echo "### Where the time goes: callgrind, account function, init + 200 warm \`GET /v1/account\`"
+  echo
+  echo "$total_ir instructions in all, about $((total_ir / 200)) per request with init spread over them."
+  echo "Self cost by function (instruction counts are repeatable, unlike times):"
+  echo
+  echo '```'
+  echo "$profile"
+  echo '```'
   echo
   echo "### Package size (arm64, zipped, as Lambda receives it)"
   echo

@@ -80,7 +80,18 @@ fn route_event(function: &str, key: &str) -> Vec<u8> {
 }
 
 async fn spawn(setup: &Setup, binary: &str, api: &RuntimeApi) -> Child {
-    let mut command = Command::new(setup.binaries.join(binary));
+    let path = setup.binaries.join(binary);
+    // BENCH_WRAPPER runs the function under a profiler: "valgrind --tool=callgrind ...".
+    let wrapper = std::env::var("BENCH_WRAPPER").unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(&path);
+            command
+        }
+        None => Command::new(&path),
+    };
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -320,8 +331,29 @@ fn capacity(authenticated: bool, per_request: &BTreeMap<String, f64>) -> (f64, f
     (reads, writes)
 }
 
+/// `bench profile <function>`: 200 warm `route` requests on one process (run it under BENCH_WRAPPER), then
+/// lets the process end normally so a profiler can write its report.
+async fn profile(function: &str) {
+    let setup = prepare().await;
+    let mut api = RuntimeApi::start().await;
+    let mut child = spawn(&setup, function, &api).await;
+    api.init_done().await.expect("init");
+    for _ in 0..200 {
+        api.invoke(route_event(function, &setup.admin_key))
+            .await
+            .expect("invocation");
+    }
+    drop(api);
+    let _ = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
+}
+
 #[tokio::main]
 async fn main() {
+    let arguments: Vec<String> = std::env::args().collect();
+    if arguments.get(1).map(String::as_str) == Some("profile") {
+        profile(arguments.get(2).map(String::as_str).unwrap_or("account")).await;
+        return;
+    }
     let requests = env_number("BENCH_REQUESTS", 2000);
     let cold_runs = env_number("BENCH_COLD_RUNS", 15);
     let setup = prepare().await;
