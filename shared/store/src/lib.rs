@@ -49,6 +49,11 @@ pub(crate) fn unavailable(operation: &str, err: impl std::error::Error) -> Store
     StoreError::Unavailable(format!("{operation} failed"))
 }
 
+/// Revoking marks the key inactive and stamps the time, only if it exists and is still active; the single
+/// update and the transactional one share these.
+const REVOKE_UPDATE: &str = "SET is_active = :false, revoked_at = :now";
+const REVOKE_CONDITION: &str = "attribute_exists(#pk) AND is_active = :true";
+
 /// What [`Store::revoke_key`] must check about the organisation before it revokes an active admin key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RevocationGuard {
@@ -274,8 +279,8 @@ impl Store {
                     .table_name(&self.table)
                     .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
                     .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
-                    .update_expression("SET is_active = :false, revoked_at = :now")
-                    .condition_expression("attribute_exists(#pk) AND is_active = :true")
+                    .update_expression(REVOKE_UPDATE)
+                    .condition_expression(REVOKE_CONDITION)
                     .expression_attribute_names("#pk", PARTITION_KEY)
                     .expression_attribute_values(":false", AttributeValue::Bool(false))
                     .expression_attribute_values(":true", AttributeValue::Bool(true))
@@ -300,8 +305,8 @@ impl Store {
                     .table_name(&self.table)
                     .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
                     .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
-                    .update_expression("SET is_active = :false, revoked_at = :now")
-                    .condition_expression("attribute_exists(#pk) AND is_active = :true")
+                    .update_expression(REVOKE_UPDATE)
+                    .condition_expression(REVOKE_CONDITION)
                     .expression_attribute_names("#pk", PARTITION_KEY)
                     .expression_attribute_values(":false", AttributeValue::Bool(false))
                     .expression_attribute_values(":true", AttributeValue::Bool(true))
