@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use auth::{parse_timestamp, random_id, timestamp, ApiKeySecret, Environment, Principal, Scopes};
+use auth::{random_id, timestamp, ApiKeySecret, Environment, Principal, Scopes};
 use store::{ApiKeyRecord, RevocationGuard, Store, StoreError};
 
 use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
@@ -22,11 +22,9 @@ pub struct NewKeyInput {
     pub expires_in_days: Option<i64>,
 }
 
-/// Whether a key's expiry has passed at `now` (an unreadable expiry counts as passed).
+/// Whether a key's expiry has passed at `now` ([`auth::is_expired`] on the stored record).
 pub(crate) fn is_expired(key: &ApiKeyRecord, now: SystemTime) -> bool {
-    key.expires_at
-        .as_deref()
-        .is_some_and(|at| parse_timestamp(at).is_none_or(|at| at <= now))
+    auth::is_expired(key.expires_at.as_deref(), now)
 }
 
 /// GET /v1/account/api-keys: every key of the caller's organisation, newest first, revoked ones included.

@@ -7,7 +7,7 @@ use http_envelope::ApiError;
 use lambda_http::http::{HeaderMap, StatusCode};
 use store::{Store, StoreError};
 
-use crate::{parse_timestamp, presented_key, timestamp, Environment, Scope, Scopes};
+use crate::{is_expired, presented_key, timestamp, Environment, Scope, Scopes};
 
 /// `last_used_at` is written at most once per key per this interval, however busy the key.
 pub const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
@@ -109,12 +109,8 @@ pub async fn authenticate(
     if !record.is_active {
         return Err(AuthError::RevokedKey);
     }
-    if let Some(expires_at) = &record.expires_at {
-        // A timestamp this code did not write is treated as already past: fail closed.
-        let expired = parse_timestamp(expires_at).is_none_or(|at| at <= now);
-        if expired {
-            return Err(AuthError::ExpiredKey);
-        }
+    if is_expired(record.expires_at.as_deref(), now) {
+        return Err(AuthError::ExpiredKey);
     }
     if !record.org_is_active {
         return Err(AuthError::OrganizationInactive);

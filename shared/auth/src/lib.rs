@@ -10,7 +10,7 @@ mod key;
 mod scope;
 
 pub use authenticate::{authenticate, AuthError, Principal, LAST_USED_RESOLUTION};
-pub use clock::{parse_timestamp, timestamp};
+pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
 pub use key::{
     random_id, ApiKeySecret, Environment, KeyGenerationError, KEY_PREFIX_VISIBLE_CHARS,

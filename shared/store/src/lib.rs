@@ -49,6 +49,9 @@ pub(crate) fn unavailable(operation: &str, err: impl std::error::Error) -> Store
     StoreError::Unavailable(format!("{operation} failed"))
 }
 
+/// A write that creates an item and never overwrites one (the new key's `PutItem` and signup's puts).
+const NEW_ITEM_CONDITION: &str = "attribute_not_exists(#pk)";
+
 /// Revoking marks the key inactive and stamps the time, only if it exists and is still active; the single
 /// update and the transactional one share these.
 const REVOKE_UPDATE: &str = "SET is_active = :false, revoked_at = :now";
@@ -243,7 +246,7 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(key.to_item()))
-            .condition_expression("attribute_not_exists(#pk)")
+            .condition_expression(NEW_ITEM_CONDITION)
             .expression_attribute_names("#pk", PARTITION_KEY)
             .send()
             .await;
@@ -474,7 +477,7 @@ impl Store {
         Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
+            .condition_expression(NEW_ITEM_CONDITION)
             .expression_attribute_names("#pk", PARTITION_KEY)
             .build()
             .map_err(build_error)
