@@ -353,11 +353,10 @@ impl FaultyProxy {
             let (mode, connections) = (mode.clone(), connections.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
-                    let fault = mode.load(Ordering::SeqCst);
-                    let upstream = upstream.clone();
+                    let (mode, upstream) = (mode.clone(), upstream.clone());
                     let task =
                         tokio::spawn(
-                            async move { serve_connection(client, fault, &upstream).await },
+                            async move { serve_connection(client, mode, &upstream).await },
                         );
                     if let Ok(mut live) = connections.lock() {
                         live.push(task);
@@ -373,9 +372,14 @@ impl FaultyProxy {
         }
     }
 
-    /// Switches the fault for new connections and cuts every open one (the client's pooled connections too).
+    /// Switches the fault. Starting a fault cuts every open connection (the client's pooled ones too), so
+    /// the next call meets it; ending one leaves them be: a throttling connection passes traffic through
+    /// again, as DynamoDB's own connections do when it stops throttling.
     pub fn set(&self, fault: Fault) {
         self.mode.store(fault as u8, Ordering::SeqCst);
+        if fault == Fault::None {
+            return;
+        }
         if let Ok(mut live) = self.connections.lock() {
             for task in live.drain(..) {
                 task.abort();
@@ -391,14 +395,15 @@ impl Drop for FaultyProxy {
     }
 }
 
-async fn serve_connection(mut client: tokio::net::TcpStream, fault: u8, upstream: &str) {
+async fn serve_connection(
+    mut client: tokio::net::TcpStream,
+    mode: Arc<std::sync::atomic::AtomicU8>,
+    upstream: &str,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fault = mode.load(Ordering::SeqCst);
     match fault {
-        f if f == Fault::None as u8 => {
-            if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-            }
-        }
+        f if f == Fault::None as u8 => pass_through(client, &[], upstream).await,
         f if f == Fault::Stall as u8 => {
             let mut sink = [0u8; 4096];
             while matches!(client.read(&mut sink).await, Ok(n) if n > 0) {}
@@ -410,12 +415,29 @@ async fn serve_connection(mut client: tokio::net::TcpStream, fault: u8, upstream
                 body.len()
             );
             let mut buffer = vec![0u8; 65536];
-            while matches!(client.read(&mut buffer).await, Ok(n) if n > 0) {
+            loop {
+                let read = match client.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                if mode.load(Ordering::SeqCst) == Fault::None as u8 {
+                    return pass_through(client, &buffer[..read], upstream).await;
+                }
                 if client.write_all(response.as_bytes()).await.is_err() {
                     return;
                 }
             }
         }
         _ => drop(client),
+    }
+}
+
+/// Forwards a connection to DynamoDB Local, starting with `already_read` (bytes taken off it before).
+async fn pass_through(mut client: tokio::net::TcpStream, already_read: &[u8], upstream: &str) {
+    use tokio::io::AsyncWriteExt;
+    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+        if server.write_all(already_read).await.is_ok() {
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        }
     }
 }
