@@ -36,8 +36,11 @@ log "end to end: the spec's curl examples against cargo lambda watch on port $E2
 table="e2e-$(date +%s)-$$"
 AWS_ENDPOINT_URL_DYNAMODB=$endpoint cargo run --quiet --locked -p store --bin ensure-table -- "$table"
 cargo build --quiet --locked --bins
+# Patient DynamoDB limits here, as in the route tests: two cores run the JVM, the router and the checks, and
+# a check of behaviour must not fail on a slow moment (faults.rs tests production's limits).
 # shellcheck disable=SC2046
 setsid cargo lambda watch --invoke-port "$E2E_PORT" --quiet $(watch_env_args "$endpoint" "$table") \
+  --env-var DYNAMODB_ATTEMPT_TIMEOUT_MS=10000 --env-var DYNAMODB_OPERATION_TIMEOUT_MS=30000 \
   >"$ROOT/.data/e2e-watch.log" 2>&1 &
 WATCH_PID=$!
 for _ in $(seq 1 240); do

@@ -21,9 +21,19 @@ pub fn dynamodb_endpoint() -> String {
 
 static TABLE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// DynamoDB Local with limits far above production's: a hundred tests share two cores and one JVM, and a
+/// test of behaviour must not fail on a slow moment. Only the fault tests run with production's limits.
+pub fn patient_settings() -> ClientSettings {
+    ClientSettings {
+        attempt_timeout: Duration::from_secs(10),
+        operation_timeout: Duration::from_secs(30),
+        ..ClientSettings::local(dynamodb_endpoint())
+    }
+}
+
 /// A store on a table of its own, created for this test.
 pub async fn fresh_store() -> Store {
-    fresh_store_with(ClientSettings::local(dynamodb_endpoint())).await
+    fresh_store_with(patient_settings()).await
 }
 
 /// A store on a new table, with a client built from `settings` (for timeout and fault tests).
@@ -68,7 +78,7 @@ impl Intercept for OperationLog {
 pub async fn counting_store() -> (Store, OperationLog) {
     let table = fresh_table().await;
     let log = OperationLog::default();
-    let config = client_config(&ClientSettings::local(dynamodb_endpoint()))
+    let config = client_config(&patient_settings())
         .await
         .interceptor(log.clone())
         .build();
@@ -80,7 +90,7 @@ pub async fn counting_store() -> (Store, OperationLog) {
 
 /// Creates a table of its own for one test on DynamoDB Local and returns its name.
 pub async fn fresh_table() -> String {
-    let setup = build_client(&ClientSettings::local(dynamodb_endpoint())).await;
+    let setup = build_client(&patient_settings()).await;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
