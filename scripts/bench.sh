@@ -37,6 +37,34 @@ total_ir=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}' "$ROOT/.data/cal
 profile=$(sed -n '/file:function/,$p' "$ROOT/.data/callgrind.account.txt" | grep -v '^-' |
   sed -E 's#/root/.cargo/registry/src/[^/]+/##; s#/rustc/[0-9a-f]+/##' | cut -c1-160 | sed -n 1,22p)
 
+# Init alone, by instruction count (repeatable where times are not): each binary is started with the Runtime
+# API on a closed port, so it runs its whole init, fails its first request for work and exits.
+init_only() {
+  env -i PATH="$PATH" AWS_LAMBDA_RUNTIME_API=127.0.0.1:1 AWS_LAMBDA_FUNCTION_NAME=bench \
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_LOG_STREAM_NAME=bench \
+    AWS_LAMBDA_LOG_GROUP_NAME=bench AWS_LAMBDA_LOG_FORMAT=JSON AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local \
+    AWS_SECRET_ACCESS_KEY=local AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$BENCH_DYNAMODB_PORT" \
+    TABLE_NAME=bench RUST_LOG=info valgrind --tool=callgrind --callgrind-out-file="$2" "$1" >/dev/null 2>&1 || true
+}
+program_total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'; }
+inclusive() {
+  # awk reads to the end (grep -m1 would close the pipe early: SIGPIPE under pipefail).
+  callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+    awk -v pattern="$2" '!found && $0 ~ pattern {gsub(",", "", $1); print $1; found = 1}'
+}
+log "init alone, by instruction count (callgrind)"
+init_rows=$(for binary in hello health signup account api-keys; do
+  init_only "target/release/$binary" "$ROOT/.data/callgrind.init.$binary"
+  relocations=$(inclusive "$ROOT/.data/callgrind.init.$binary" _dl_relocate_object)
+  echo "$binary $(program_total "$ROOT/.data/callgrind.init.$binary") $relocations"
+done)
+hello_ir=$(awk '$1 == "hello" {print $2}' <<<"$init_rows")
+init_table=$(awk -v base="$hello_ir" '{printf "| %s | %d | %.2f | %d |\n", $1, $2, $2 / base, $3}' <<<"$init_rows")
+init_only target/profiling/account "$ROOT/.data/callgrind.init.account-profiling"
+account_init_ir=$(program_total "$ROOT/.data/callgrind.init.account-profiling")
+partitions_ir=$(inclusive "$ROOT/.data/callgrind.init.account-profiling" 'PartitionResolver::new_from_json')
+pem_ir=$(inclusive "$ROOT/.data/callgrind.init.account-profiling" 'rustls-pki-types.*pem.rs')
+
 client_ms() {
   local samples=()
   for _ in $(seq 1 15); do
@@ -63,6 +91,18 @@ aws_ms=$(client_ms aws)
   echo "|---|---|"
   echo "| the system's CA bundle (rustls-native-certs) | $native_ms |"
   echo "| the five AWS roots compiled in (what the functions use) | $aws_ms |"
+  echo
+  echo "### Where init goes: instructions of init alone (callgrind; start to the first request for work)"
+  echo
+  echo "| binary | instructions | / hello | of which the dynamic loader's relocations |"
+  echo "|---|---|---|---|"
+  echo "$init_table"
+  echo
+  echo "Of the account function's $account_init_ir init instructions (profiling build, same code with symbols):"
+  echo "$partitions_ir parse the AWS SDK's built-in partition table (JSON and region regexes):"
+  echo "\`Client::from_conf\` forces it, whatever endpoint is configured, and no setting skips it;"
+  echo "$pem_ir decode the five embedded AWS root CAs from PEM (the SDK's trust store takes PEM only);"
+  echo "the rest is the SDK's client assembly, the bigger binary's relocations and the same runtime start as hello."
   echo
   echo "### Where the time goes: callgrind, account function, init + 200 warm \`GET /v1/account\`"
   echo

@@ -355,7 +355,7 @@ async fn main() {
         return;
     }
     let requests = env_number("BENCH_REQUESTS", 2000);
-    let cold_runs = env_number("BENCH_COLD_RUNS", 15);
+    let cold_runs = env_number("BENCH_COLD_RUNS", 31);
     let setup = prepare().await;
     let mut out = String::new();
 
