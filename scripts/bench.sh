@@ -24,44 +24,43 @@ log "measuring (about two minutes)"
 report=$(DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$ROOT/target/release" \
   target/release/bench)
 
-log "where the time goes: callgrind on account (init + 200 warm GET /v1/account)"
-cargo build --profile profiling --locked -p account
-rm -f "$ROOT/.data/callgrind.account"
-DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$ROOT/target/profiling" \
-  BENCH_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$ROOT/.data/callgrind.account" \
-  target/release/bench profile account >/dev/null 2>&1
-callgrind_annotate --threshold=100 "$ROOT/.data/callgrind.account" >"$ROOT/.data/callgrind.account.txt" 2>/dev/null
-sigv4_share=$(callgrind_annotate --inclusive=yes --threshold=100 "$ROOT/.data/callgrind.account" 2>/dev/null |
-  grep -m1 'SigV4Signer as' | grep -oE '\([ 0-9.]+%\)' | tr -d '() ' || true)
-total_ir=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}' "$ROOT/.data/callgrind.account.txt")
-profile=$(sed -n '/file:function/,$p' "$ROOT/.data/callgrind.account.txt" | grep -v '^-' |
-  sed -E 's#/root/.cargo/registry/src/[^/]+/##; s#/rustc/[0-9a-f]+/##' | cut -c1-160 | sed -n 1,22p)
-
-# Init alone, by instruction count (repeatable where times are not): each binary is started with the Runtime
-# API on a closed port, so it runs its whole init, fails its first request for work and exits.
-init_only() {
-  env -i PATH="$PATH" AWS_LAMBDA_RUNTIME_API=127.0.0.1:1 AWS_LAMBDA_FUNCTION_NAME=bench \
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_LOG_STREAM_NAME=bench \
-    AWS_LAMBDA_LOG_GROUP_NAME=bench AWS_LAMBDA_LOG_FORMAT=JSON AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local \
-    AWS_SECRET_ACCESS_KEY=local AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$BENCH_DYNAMODB_PORT" \
-    TABLE_NAME=bench RUST_LOG=info valgrind --tool=callgrind --callgrind-out-file="$2" "$1" >/dev/null 2>&1 || true
+# Runs `bench profile` under callgrind: binary $2 from folder $1, $4 warm invocations after init (0: init
+# alone; the function exits when the Runtime API goes away), profile written to $3.
+callgrind_run() {
+  rm -f "$3"
+  DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$1" \
+    BENCH_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$3" \
+    target/release/bench profile "$2" "$4" >/dev/null 2>&1
 }
-program_total() { callgrind_annotate "$1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'; }
+# The instruction total of callgrind_annotate's text on stdin.
+program_total() { awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'; }
+# The inclusive instructions of the first function matching $2 in profile $1. awk reads to the end (grep -m1
+# would close the pipe early: SIGPIPE under pipefail).
 inclusive() {
-  # awk reads to the end (grep -m1 would close the pipe early: SIGPIPE under pipefail).
   callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
     awk -v pattern="$2" '!found && $0 ~ pattern {gsub(",", "", $1); print $1; found = 1}'
 }
+
+log "where the time goes: callgrind on account (init + 200 warm GET /v1/account)"
+cargo build --profile profiling --locked -p account
+callgrind_run "$ROOT/target/profiling" account "$ROOT/.data/callgrind.account" 200
+callgrind_annotate --threshold=100 "$ROOT/.data/callgrind.account" >"$ROOT/.data/callgrind.account.txt" 2>/dev/null
+total_ir=$(program_total <"$ROOT/.data/callgrind.account.txt")
+sigv4_ir=$(inclusive "$ROOT/.data/callgrind.account" 'SigV4Signer as')
+sigv4_share=$(awk -v part="${sigv4_ir:-0}" -v all="$total_ir" 'BEGIN {printf "%.2f%%", 100 * part / all}')
+profile=$(sed -n '/file:function/,$p' "$ROOT/.data/callgrind.account.txt" | grep -v '^-' |
+  sed -E 's#/root/.cargo/registry/src/[^/]+/##; s#/rustc/[0-9a-f]+/##' | cut -c1-160 | sed -n 1,22p)
+
 log "init alone, by instruction count (callgrind)"
 init_rows=$(for binary in hello health signup account api-keys; do
-  init_only "target/release/$binary" "$ROOT/.data/callgrind.init.$binary"
-  relocations=$(inclusive "$ROOT/.data/callgrind.init.$binary" _dl_relocate_object)
-  echo "$binary $(program_total "$ROOT/.data/callgrind.init.$binary") $relocations"
+  callgrind_run "$ROOT/target/release" "$binary" "$ROOT/.data/callgrind.init.$binary" 0
+  total=$(callgrind_annotate "$ROOT/.data/callgrind.init.$binary" 2>/dev/null | program_total)
+  echo "$binary $total $(inclusive "$ROOT/.data/callgrind.init.$binary" _dl_relocate_object)"
 done)
 hello_ir=$(awk '$1 == "hello" {print $2}' <<<"$init_rows")
 init_table=$(awk -v base="$hello_ir" '{printf "| %s | %d | %.2f | %d |\n", $1, $2, $2 / base, $3}' <<<"$init_rows")
-init_only target/profiling/account "$ROOT/.data/callgrind.init.account-profiling"
-account_init_ir=$(program_total "$ROOT/.data/callgrind.init.account-profiling")
+callgrind_run "$ROOT/target/profiling" account "$ROOT/.data/callgrind.init.account-profiling" 0
+account_init_ir=$(callgrind_annotate "$ROOT/.data/callgrind.init.account-profiling" 2>/dev/null | program_total)
 partitions_ir=$(inclusive "$ROOT/.data/callgrind.init.account-profiling" 'PartitionResolver::new_from_json')
 pem_ir=$(inclusive "$ROOT/.data/callgrind.init.account-profiling" 'rustls-pki-types.*pem.rs')
 
@@ -107,7 +106,7 @@ aws_ms=$(client_ms aws)
   echo "### Where the time goes: callgrind, account function, init + 200 warm \`GET /v1/account\`"
   echo
   echo "$total_ir instructions in all, about $((total_ir / 200)) per request with init spread over them."
-  echo "SigV4 signing of the two DynamoDB calls per request takes ${sigv4_share:-?} of all instructions (inclusive),"
+  echo "SigV4 signing of the two DynamoDB calls per request takes $sigv4_share of all instructions (inclusive),"
   echo "which is why SHA-256 leads the self costs below: the AWS SDK's own work, which no handler can skip."
   echo "Self cost by function (instruction counts are repeatable, unlike times):"
   echo

@@ -331,14 +331,15 @@ fn capacity(authenticated: bool, per_request: &BTreeMap<String, f64>) -> (f64, f
     (reads, writes)
 }
 
-/// `bench profile <function>`: 200 warm `route` requests on one process (run it under BENCH_WRAPPER), then
-/// lets the process end normally so a profiler can write its report.
-async fn profile(function: &str) {
+/// `bench profile <function> [invocations]`: init, then `invocations` (default 200; 0 profiles init alone)
+/// warm requests on one process (run it under BENCH_WRAPPER), then lets the process end normally so a
+/// profiler can write its report.
+async fn profile(function: &str, invocations: usize) {
     let setup = prepare().await;
     let mut api = RuntimeApi::start().await;
     let mut child = spawn(&setup, function, &api).await;
     api.init_done().await.expect("init");
-    for _ in 0..200 {
+    for _ in 0..invocations {
         api.invoke(route_event(function, &setup.admin_key))
             .await
             .expect("invocation");
@@ -351,7 +352,12 @@ async fn profile(function: &str) {
 async fn main() {
     let arguments: Vec<String> = std::env::args().collect();
     if arguments.get(1).map(String::as_str) == Some("profile") {
-        profile(arguments.get(2).map(String::as_str).unwrap_or("account")).await;
+        let invocations = arguments.get(3).and_then(|n| n.parse().ok()).unwrap_or(200);
+        profile(
+            arguments.get(2).map(String::as_str).unwrap_or("account"),
+            invocations,
+        )
+        .await;
         return;
     }
     let requests = env_number("BENCH_REQUESTS", 2000);
