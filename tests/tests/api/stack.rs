@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use serde_yaml::Value as Yaml;
-use service_tests::{fresh_store, fresh_table};
+use service_tests::fresh_store;
 
 type RouteSet = BTreeSet<(String, String)>;
 
@@ -26,6 +26,11 @@ fn text(value: &Yaml) -> String {
         Yaml::Tagged(tagged) => text(&tagged.value),
         other => format!("{other:?}"),
     }
+}
+
+/// The items of a YAML list; none when the value is missing or not a list.
+fn items(value: &Yaml) -> &[Yaml] {
+    value.as_sequence().map(Vec::as_slice).unwrap_or_default()
 }
 
 /// (path, function) for every HttpApi event; `$default` for the event without a path.
@@ -140,11 +145,10 @@ fn the_spec_routes_are_all_served() {
 #[tokio::test]
 async fn the_template_table_is_the_table_the_local_set_up_creates() {
     let store = fresh_store().await;
-    let table = fresh_table().await;
     let described = store
         .client()
         .describe_table()
-        .table_name(&table)
+        .table_name(store.table())
         .send()
         .await
         .expect("describe")
@@ -187,39 +191,23 @@ async fn the_template_table_is_the_table_the_local_set_up_creates() {
     let template = template();
     let properties = &template["Resources"]["Table"]["Properties"];
     let mut declared = BTreeSet::new();
-    for attribute in properties["AttributeDefinitions"]
-        .as_sequence()
-        .cloned()
-        .unwrap_or_default()
-    {
+    for attribute in items(&properties["AttributeDefinitions"]) {
         declared.insert(format!(
             "attr {} {}",
             text(&attribute["AttributeName"]),
             text(&attribute["AttributeType"])
         ));
     }
-    for key in properties["KeySchema"]
-        .as_sequence()
-        .cloned()
-        .unwrap_or_default()
-    {
+    for key in items(&properties["KeySchema"]) {
         declared.insert(format!(
             "key {} {}",
             text(&key["AttributeName"]),
             text(&key["KeyType"])
         ));
     }
-    for index in properties["GlobalSecondaryIndexes"]
-        .as_sequence()
-        .cloned()
-        .unwrap_or_default()
-    {
+    for index in items(&properties["GlobalSecondaryIndexes"]) {
         let name = text(&index["IndexName"]);
-        for key in index["KeySchema"]
-            .as_sequence()
-            .cloned()
-            .unwrap_or_default()
-        {
+        for key in items(&index["KeySchema"]) {
             declared.insert(format!(
                 "gsi {name} {} {}",
                 text(&key["AttributeName"]),
