@@ -128,6 +128,34 @@ fn template_router_and_functions_serve_the_same_routes() {
     );
 }
 
+/// Every `RouteSettings` key names a route the API declares (`ANY <path>`): API Gateway keys a throttle by
+/// its exact route key, so a key for a route that does not exist (`POST /v1/signup` beside `ANY /v1/signup`)
+/// throttles nothing.
+#[test]
+fn every_route_setting_names_a_declared_route() {
+    let template = template();
+    let declared: BTreeSet<String> = template_routes()
+        .into_iter()
+        .filter(|(path, _)| path != "$default")
+        .map(|(path, _)| format!("ANY {path}"))
+        .collect();
+    let settings = template["Resources"]["HttpApi"]["Properties"]["RouteSettings"]
+        .as_mapping()
+        .expect("the HTTP API has RouteSettings");
+    assert!(!settings.is_empty());
+    for route_key in settings.keys() {
+        let route_key = text(route_key);
+        assert!(
+            declared.contains(&route_key),
+            "RouteSettings key `{route_key}` is not a declared route: {declared:?}"
+        );
+    }
+    assert!(
+        settings.contains_key("ANY /v1/signup"),
+        "signup keeps its stricter throttle"
+    );
+}
+
 #[test]
 fn the_spec_routes_are_all_served() {
     let paths: BTreeSet<String> = served_routes().into_iter().map(|(path, _)| path).collect();

@@ -1,0 +1,95 @@
+//! Organisations and keys made for a test: through the routes, or straight into the table for states no route
+//! can make.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lambda_http::http::{Method, StatusCode};
+use serde_json::Value;
+use store::Store;
+
+use crate::call;
+
+/// A signed-up organisation: its id, its first (admin, live) key and that key's id.
+#[derive(Clone, Debug)]
+pub struct Org {
+    pub org_id: String,
+    pub admin_key: String,
+    pub admin_key_id: String,
+}
+
+static EMAIL_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A unique email for a test signup.
+pub fn unique_email() -> String {
+    format!(
+        "owner{}-{}@example.com",
+        std::process::id(),
+        EMAIL_COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Signs up a new organisation through the route and returns it.
+pub async fn sign_up(store: &Store) -> Org {
+    let answer = call(Method::POST, "/v1/signup")
+        .json(serde_json::json!({"name": "My Company", "email": unique_email()}))
+        .send(store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    let data = answer.data();
+    Org {
+        org_id: data["account"]["org_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        admin_key: data["api_key"]["key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        admin_key_id: data["api_key"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// Creates a key through the route with `body` and returns (key, id).
+pub async fn create_key(store: &Store, admin_key: &str, body: Value) -> (String, String) {
+    let answer = call(Method::POST, "/v1/account/api-keys")
+        .bearer(admin_key)
+        .json(body)
+        .send(store)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    (
+        answer.data()["key"].as_str().unwrap_or_default().to_owned(),
+        answer.data()["id"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// Stores a key directly (bypassing the route), for states no route can make, such as an expiry in the past.
+/// Returns the full key.
+pub async fn insert_key(
+    store: &Store,
+    org_id: &str,
+    scopes: &[&str],
+    expires_at: Option<&str>,
+) -> String {
+    let secret = auth::ApiKeySecret::generate(auth::Environment::Live).expect("random source");
+    let record = store::ApiKeyRecord {
+        key_id: auth::random_id("key").expect("random source"),
+        org_id: org_id.to_owned(),
+        name: "Inserted".to_owned(),
+        key_prefix: secret.prefix(),
+        environment: "live".to_owned(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        key_hash: secret.hash(),
+        is_active: true,
+        org_is_active: true,
+        created_at: "2020-01-01T00:00:00Z".to_owned(),
+        expires_at: expires_at.map(str::to_owned),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.insert_key(&record).await.expect("insert key");
+    secret.expose().to_owned()
+}

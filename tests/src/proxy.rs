@@ -1,0 +1,136 @@
+//! A TCP proxy in front of DynamoDB Local that a test breaks and mends while the service runs.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use crate::dynamodb_endpoint;
+
+/// What [`FaultyProxy`] does to the connections it accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Fault {
+    /// Pass everything through to DynamoDB Local.
+    None = 0,
+    /// Close every connection at once: DynamoDB is down.
+    Refuse = 1,
+    /// Accept, then never answer: DynamoDB is too slow.
+    Stall = 2,
+    /// Answer every call with DynamoDB's ThrottlingException.
+    Throttle = 3,
+}
+
+/// A TCP proxy in front of DynamoDB Local that a test can break and mend while the service runs, to prove
+/// that every route answers 503 during a fault and recovers when the store comes back.
+pub struct FaultyProxy {
+    /// The URL to give the client in place of DynamoDB Local's.
+    pub endpoint: String,
+    mode: Arc<std::sync::atomic::AtomicU8>,
+    connections: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    acceptor: tokio::task::JoinHandle<()>,
+}
+
+impl FaultyProxy {
+    /// Listens on a free loopback port and forwards to [`dynamodb_endpoint`].
+    pub async fn start() -> Self {
+        let upstream = dynamodb_endpoint()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind proxy");
+        let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let mode = Arc::new(std::sync::atomic::AtomicU8::new(Fault::None as u8));
+        let connections: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
+        let acceptor = {
+            let (mode, connections) = (mode.clone(), connections.clone());
+            tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let (mode, upstream) = (mode.clone(), upstream.clone());
+                    let task =
+                        tokio::spawn(
+                            async move { serve_connection(client, mode, &upstream).await },
+                        );
+                    if let Ok(mut live) = connections.lock() {
+                        live.push(task);
+                    }
+                }
+            })
+        };
+        Self {
+            endpoint,
+            mode,
+            connections,
+            acceptor,
+        }
+    }
+
+    /// Switches the fault. Starting a fault cuts every open connection (the client's pooled ones too), so
+    /// the next call meets it; ending one leaves them be: a throttling connection passes traffic through
+    /// again, as DynamoDB's own connections do when it stops throttling.
+    pub fn set(&self, fault: Fault) {
+        self.mode.store(fault as u8, Ordering::SeqCst);
+        if fault == Fault::None {
+            return;
+        }
+        if let Ok(mut live) = self.connections.lock() {
+            for task in live.drain(..) {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for FaultyProxy {
+    fn drop(&mut self) {
+        self.set(Fault::Refuse);
+        self.acceptor.abort();
+    }
+}
+
+async fn serve_connection(
+    mut client: tokio::net::TcpStream,
+    mode: Arc<std::sync::atomic::AtomicU8>,
+    upstream: &str,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fault = mode.load(Ordering::SeqCst);
+    match fault {
+        f if f == Fault::None as u8 => pass_through(client, &[], upstream).await,
+        f if f == Fault::Stall as u8 => {
+            let mut sink = [0u8; 4096];
+            while matches!(client.read(&mut sink).await, Ok(n) if n > 0) {}
+        }
+        f if f == Fault::Throttle as u8 => {
+            let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
+            let response = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let mut buffer = vec![0u8; 65536];
+            loop {
+                let read = match client.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                if mode.load(Ordering::SeqCst) == Fault::None as u8 {
+                    return pass_through(client, &buffer[..read], upstream).await;
+                }
+                if client.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+        _ => drop(client),
+    }
+}
+
+/// Forwards a connection to DynamoDB Local, starting with `already_read` (bytes taken off it before).
+async fn pass_through(mut client: tokio::net::TcpStream, already_read: &[u8], upstream: &str) {
+    use tokio::io::AsyncWriteExt;
+    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+        if server.write_all(already_read).await.is_ok() {
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+        }
+    }
+}
