@@ -3,10 +3,9 @@
 use std::time::SystemTime;
 
 use accounts::NewKeyInput;
+use api_errors::{Failure, Outcome};
 use auth::{authenticate, Principal, Scope};
-use http_envelope::{
-    created, dispatch, json_object, ok, ApiError, HandlerResult, JsonObject, Route,
-};
+use http_envelope::{created, dispatch, json_object, ok, ApiError, JsonObject, Route};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
@@ -27,10 +26,10 @@ pub async fn handle(store: &Store, request: Request) -> Response<Body> {
     dispatch(request, |request| route(store, request)).await
 }
 
-async fn route(store: &Store, request: Request) -> HandlerResult {
+async fn route(store: &Store, request: Request) -> Outcome {
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix(COLLECTION.path) else {
-        return Err(ApiError::route_not_found(path));
+        return Err(ApiError::route_not_found(path).into());
     };
     if rest.is_empty() {
         return match *request.method() {
@@ -43,7 +42,7 @@ async fn route(store: &Store, request: Request) -> HandlerResult {
                 let input = parse_new_key(&request)?;
                 created(&accounts::create_key(store, &principal, input, now).await?)
             }
-            _ => Err(ApiError::method_not_allowed(COLLECTION.allow)),
+            _ => Err(ApiError::method_not_allowed(COLLECTION.allow).into()),
         };
     }
     match rest.strip_prefix('/') {
@@ -52,9 +51,9 @@ async fn route(store: &Store, request: Request) -> HandlerResult {
                 let (principal, now) = admin(store, &request).await?;
                 ok(&accounts::revoke_key(store, &principal, key_id, now).await?)
             }
-            _ => Err(ApiError::method_not_allowed(ONE_KEY.allow)),
+            _ => Err(ApiError::method_not_allowed(ONE_KEY.allow).into()),
         },
-        _ => Err(ApiError::route_not_found(path)),
+        _ => Err(ApiError::route_not_found(path).into()),
     }
 }
 
@@ -73,7 +72,7 @@ pub fn parse_new_key(request: &Request) -> Result<NewKeyInput, ApiError> {
     })
 }
 
-async fn admin(store: &Store, request: &Request) -> Result<(Principal, SystemTime), ApiError> {
+async fn admin(store: &Store, request: &Request) -> Result<(Principal, SystemTime), Failure> {
     let now = SystemTime::now();
     Ok((
         authenticate(store, request.headers(), Scope::Admin, now).await?,

@@ -3,7 +3,8 @@
 use std::time::SystemTime;
 
 use accounts::SignupInput;
-use http_envelope::{created, dispatch, json_object, ApiError, HandlerResult, JsonObject, Route};
+use api_errors::Outcome;
+use http_envelope::{created, dispatch, json_object, ApiError, JsonObject, Route};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
@@ -20,12 +21,12 @@ pub async fn handle(store: &Store, request: Request) -> Response<Body> {
     dispatch(request, |request| route(store, request)).await
 }
 
-async fn route(store: &Store, request: Request) -> HandlerResult {
+async fn route(store: &Store, request: Request) -> Outcome {
     if request.uri().path() != SIGNUP.path {
-        return Err(ApiError::route_not_found(request.uri().path()));
+        return Err(ApiError::route_not_found(request.uri().path()).into());
     }
     if request.method() != Method::POST {
-        return Err(ApiError::method_not_allowed(SIGNUP.allow));
+        return Err(ApiError::method_not_allowed(SIGNUP.allow).into());
     }
     let input = parse_signup(&request)?;
     let account = accounts::signup(store, input, SystemTime::now()).await?;

@@ -1,11 +1,9 @@
-//! What can go wrong in the domain, and the status and code each one is answered with.
+//! What can go wrong in the domain. Statuses and codes are not the domain's business: `api-errors` maps them.
 
 use auth::{AuthError, KeyGenerationError};
-use http_envelope::ApiError;
-use lambda_http::http::StatusCode;
 use store::StoreError;
 
-/// A domain failure; [`ApiError::from`] gives each its status and stable code.
+/// A domain failure; the `api-errors` crate gives each its status and stable code.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     /// A field's value breaks a rule (its type was right).
@@ -54,57 +52,6 @@ impl AccountError {
         AccountError::InvalidField {
             param,
             message: message.into(),
-        }
-    }
-}
-
-impl From<AccountError> for ApiError {
-    fn from(err: AccountError) -> Self {
-        match err {
-            AccountError::InvalidField { param, message } => {
-                ApiError::invalid("invalid_value", param, message)
-            }
-            AccountError::EmailTaken => ApiError::new(
-                StatusCode::CONFLICT,
-                "email_already_registered",
-                "An account with this email address already exists.",
-            )
-            .with_param("email"),
-            AccountError::AccountNotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "account_not_found",
-                "The account this key belongs to does not exist.",
-            ),
-            AccountError::KeyNotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "api_key_not_found",
-                "No API key with this id exists in your organisation.",
-            )
-            .with_param("key_id"),
-            AccountError::LastAdminKey => ApiError::new(
-                StatusCode::CONFLICT,
-                "last_admin_key",
-                "This is the organisation's last active admin key; create another admin key before revoking it.",
-            ),
-            AccountError::EnvironmentNotPermitted => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "environment_not_permitted",
-                "A test key cannot create a live key. Use a live admin key.",
-            )
-            .with_param("environment"),
-            AccountError::Contended => ApiError::new(
-                StatusCode::CONFLICT,
-                "concurrent_modification",
-                "The organisation's keys were changed concurrently. Retry the request.",
-            ),
-            AccountError::Auth(err) => err.into(),
-            AccountError::Store(StoreError::Corrupt(detail)) => {
-                tracing::error!(%detail, "stored item is malformed");
-                ApiError::internal()
-            }
-            AccountError::Store(StoreError::AlreadyExists) => ApiError::internal(),
-            AccountError::Store(_) => ApiError::unavailable(),
-            AccountError::Randomness(_) => ApiError::internal(),
         }
     }
 }

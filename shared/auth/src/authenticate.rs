@@ -3,8 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use http_envelope::ApiError;
-use lambda_http::http::{HeaderMap, StatusCode};
+use lambda_http::http::HeaderMap;
 use store::{Store, StoreError};
 
 use crate::{is_expired, presented_key, timestamp, Environment, Scope, Scopes};
@@ -35,51 +34,6 @@ pub enum AuthError {
     OrganizationInactive,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<AuthError> for ApiError {
-    fn from(err: AuthError) -> Self {
-        let unauthorized =
-            |code, message: &str| ApiError::new(StatusCode::UNAUTHORIZED, code, message);
-        match err {
-            AuthError::MissingKey => unauthorized(
-                "missing_api_key",
-                "No API key. Send it as `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
-            ),
-            AuthError::MalformedAuthorization => unauthorized(
-                "malformed_api_key",
-                "The Authorization header must be `Bearer <key>`.",
-            ),
-            AuthError::MalformedKey => unauthorized(
-                "malformed_api_key",
-                "The API key is malformed: keys look like mem_live_... or mem_test_... .",
-            ),
-            AuthError::ConflictingKeys => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "conflicting_api_keys",
-                "The Authorization and X-API-Key headers carry different keys. Send one key.",
-            ),
-            AuthError::UnknownKey => unauthorized("invalid_api_key", "The API key is not valid."),
-            AuthError::RevokedKey => {
-                unauthorized("revoked_api_key", "The API key has been revoked.")
-            }
-            AuthError::ExpiredKey => unauthorized("expired_api_key", "The API key has expired."),
-            AuthError::InsufficientScope(scope) => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                format!(
-                    "This API key lacks the `{}` scope this route requires.",
-                    scope.as_str()
-                ),
-            ),
-            AuthError::OrganizationInactive => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "organization_inactive",
-                "The organisation this API key belongs to is deactivated.",
-            ),
-            AuthError::Store(_) => ApiError::unavailable(),
-        }
-    }
 }
 
 /// Who is calling, once their key has been checked.

@@ -32,7 +32,7 @@ pub struct Route {
     pub allow: &'static str,
 }
 
-/// What a handler returns: a response, or an error that becomes the JSON error envelope.
+/// What a handler that meets only HTTP-level errors returns (`health`); the others return `api_errors::Outcome`.
 pub type HandlerResult = Result<Response<Body>, ApiError>;
 
 #[derive(Serialize)]
@@ -55,13 +55,13 @@ pub fn json_response<T: Serialize>(status: StatusCode, data: &T) -> Response<Bod
     }
 }
 
-/// 200 with `data`.
-pub fn ok<T: Serialize>(data: &T) -> HandlerResult {
+/// 200 with `data`, as whichever result type the handler returns.
+pub fn ok<T: Serialize, E>(data: &T) -> Result<Response<Body>, E> {
     Ok(json_response(StatusCode::OK, data))
 }
 
 /// 201 with `data`: something was created.
-pub fn created<T: Serialize>(data: &T) -> HandlerResult {
+pub fn created<T: Serialize, E>(data: &T) -> Result<Response<Body>, E> {
     Ok(json_response(StatusCode::CREATED, data))
 }
 
@@ -92,11 +92,12 @@ pub fn request_id(request: &Request) -> String {
 }
 
 /// Runs one request through `handler`: logs it in a span named by its request id, turns an error into its
-/// JSON envelope and stamps the request id on the response.
-pub async fn dispatch<F, Fut>(request: Request, handler: F) -> Response<Body>
+/// JSON envelope (through the error's one mapping to [`ApiError`]) and stamps the request id on the response.
+pub async fn dispatch<F, Fut, E>(request: Request, handler: F) -> Response<Body>
 where
     F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = HandlerResult>,
+    Fut: Future<Output = Result<Response<Body>, E>>,
+    E: Into<ApiError>,
 {
     let request_id = request_id(&request);
     let method = request.method().clone();
@@ -105,12 +106,7 @@ where
     async move {
         let mut response = match handler(request).await {
             Ok(response) => response,
-            Err(err) => {
-                if err.status.is_server_error() {
-                    tracing::warn!(code = err.code, "request failed");
-                }
-                err.into_response()
-            }
+            Err(err) => err.into().into_response(),
         };
         tracing::info!(status = response.status().as_u16(), "request answered");
         if let Ok(value) = HeaderValue::from_str(&request_id) {

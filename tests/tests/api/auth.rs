@@ -194,3 +194,34 @@ async fn a_key_works_on_every_route_its_scopes_allow_and_no_other() {
         assert_eq!(denied.code(), "insufficient_scope");
     }
 }
+
+/// A key item of the wrong shape is a bug in the data, not an outage: the same logged 500 whether
+/// authentication or the domain meets it (it was once an unlogged 503 on this path).
+#[tokio::test]
+async fn a_corrupt_key_item_met_by_authentication_is_a_500_internal_error() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", s(&format!("ORG#{}", org.org_id)))
+        .key("sk", s(&format!("KEY#{}", org.admin_key_id)))
+        .update_expression("REMOVE scopes")
+        .send()
+        .await
+        .expect("corrupt the item");
+    let answer = call(Method::GET, "/v1/account")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{:?}",
+        answer.body
+    );
+    assert_eq!(answer.code(), "internal_error");
+}
