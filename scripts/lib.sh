@@ -61,11 +61,23 @@ start_dynamodb_local() {
   return 1
 }
 
+# The local key-derivation secret (idempotent creates derive their key from it): made once, kept in .data/
+# with the local table, so a retried create still finds its key after `make dev` restarts.
+local_derivation_secret() {
+  local file="$ROOT/.data/key-derivation-secret"
+  mkdir -p "$ROOT/.data"
+  if [ ! -s "$file" ]; then
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  cat "$file"
+}
+
 # The environment variables handed to every function under `cargo lambda watch`.
 watch_env_args() {
   local endpoint=$1 table=$2
   printf -- '--env-var %s ' \
     "TABLE_NAME=$table" "AWS_ENDPOINT_URL_DYNAMODB=$endpoint" "AWS_REGION=$AWS_REGION" \
+    "KEY_DERIVATION_SECRET=$(local_derivation_secret)" \
     "AWS_ACCESS_KEY_ID=local" "AWS_SECRET_ACCESS_KEY=local" "AWS_EC2_METADATA_DISABLED=true" \
     "RUST_LOG=${RUST_LOG:-info}"
 }

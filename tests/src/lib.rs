@@ -8,7 +8,7 @@ mod tables;
 
 pub use fixtures::{create_key, insert_key, sign_up, unique_email, Org};
 pub use proxy::{Fault, FaultyProxy};
-pub use request::{call, route, Answer, Call};
+pub use request::{call, derivation_secret, route, Answer, Call};
 pub use tables::{
     counting_store, dynamodb_endpoint, fresh_store, fresh_store_with, fresh_table,
     patient_settings, OperationLog,

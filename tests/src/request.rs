@@ -98,18 +98,26 @@ impl Call {
     }
 }
 
+/// The key-derivation secret the route tests' functions hold (the deployed ones read `KEY_DERIVATION_SECRET`).
+pub fn derivation_secret() -> accounts::DerivationSecret {
+    match accounts::DerivationSecret::new(*b"route-tests-key-derivation-secret-0123456789") {
+        Some(secret) => secret,
+        None => panic!("the test secret is long enough"),
+    }
+}
+
 /// Sends a request to the function API Gateway (and the local router) would: the same table as
 /// `template.yaml` and `[workspace.metadata.lambda.watch.router]`.
 pub async fn route(store: &Store, request: Request) -> Answer {
     let path = request.uri().path().to_owned();
     let response = match path.as_str() {
-        "/v1/signup" => signup::handle(store, request).await,
+        "/v1/signup" => signup::handle(store, &derivation_secret(), request).await,
         "/v1/account" => account::handle(store, request).await,
         p if p == "/v1/account/api-keys"
             || p.strip_prefix("/v1/account/api-keys/")
                 .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
         {
-            api_keys::handle(store, request).await
+            api_keys::handle(store, &derivation_secret(), request).await
         }
         _ => health::handle(request).await,
     };

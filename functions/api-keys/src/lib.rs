@@ -2,10 +2,10 @@
 
 use std::time::SystemTime;
 
-use accounts::NewKeyInput;
+use accounts::{DerivationSecret, IdempotencyKey, NewKeyInput};
 use api_errors::{Failure, Outcome};
 use auth::{authenticate, Principal, Scope};
-use http_envelope::{created, dispatch, json_object, ok, ApiError, JsonObject, Route};
+use http_envelope::{created, dispatch, header_text, json_object, ok, ApiError, JsonObject, Route};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
@@ -21,12 +21,19 @@ const ONE_KEY: Route = Route {
     allow: "DELETE",
 };
 
-/// Answers one request.
-pub async fn handle(store: &Store, request: Request) -> Response<Body> {
-    dispatch(request, |request| route(store, request)).await
+/// The header that makes a key creation safe to retry (Stripe's convention).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Answers one request; `derivation` is the server's secret idempotent creations derive their key from.
+pub async fn handle(
+    store: &Store,
+    derivation: &DerivationSecret,
+    request: Request,
+) -> Response<Body> {
+    dispatch(request, |request| route(store, derivation, request)).await
 }
 
-async fn route(store: &Store, request: Request) -> Outcome {
+async fn route(store: &Store, derivation: &DerivationSecret, request: Request) -> Outcome {
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix(COLLECTION.path) else {
         return Err(ApiError::route_not_found(path).into());
@@ -39,8 +46,20 @@ async fn route(store: &Store, request: Request) -> Outcome {
             }
             Method::POST => {
                 let (principal, now) = admin(store, &request).await?;
+                let idempotency = header_text(&request, IDEMPOTENCY_KEY_HEADER)?
+                    .map(IdempotencyKey::parse)
+                    .transpose()?;
                 let input = parse_new_key(&request)?;
-                created(&accounts::create_key(store, &principal, input, now).await?)
+                let key = accounts::create_key(
+                    store,
+                    &principal,
+                    input,
+                    idempotency.as_ref(),
+                    derivation,
+                    now,
+                )
+                .await?;
+                created(&key)
             }
             _ => Err(ApiError::method_not_allowed(COLLECTION.allow).into()),
         };

@@ -1,8 +1,10 @@
-//! The `api-keys` Lambda: the DynamoDB client is built once here, per cold start, and shared by every request.
+//! The `api-keys` Lambda: the DynamoDB client and the key-derivation secret are set up once here, per cold
+//! start, and shared by every request.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     http_envelope::init_tracing();
     let store = store::Store::from_env().await?;
-    http_envelope::serve(|request| api_keys::handle(&store, request)).await
+    let derivation = accounts::DerivationSecret::from_env()?;
+    http_envelope::serve(|request| api_keys::handle(&store, &derivation, request)).await
 }

@@ -2,9 +2,9 @@
 
 use std::time::SystemTime;
 
-use accounts::SignupInput;
+use accounts::{DerivationSecret, IdempotencyKey, SignupInput};
 use api_errors::Outcome;
-use http_envelope::{created, dispatch, json_object, ApiError, JsonObject, Route};
+use http_envelope::{created, dispatch, header_text, json_object, ApiError, JsonObject, Route};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
@@ -16,20 +16,31 @@ const SIGNUP: Route = Route {
     allow: "POST",
 };
 
-/// Answers one request.
-pub async fn handle(store: &Store, request: Request) -> Response<Body> {
-    dispatch(request, |request| route(store, request)).await
+/// The header that makes a signup safe to retry (Stripe's convention).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Answers one request; `derivation` is the server's secret idempotent signups derive their key from.
+pub async fn handle(
+    store: &Store,
+    derivation: &DerivationSecret,
+    request: Request,
+) -> Response<Body> {
+    dispatch(request, |request| route(store, derivation, request)).await
 }
 
-async fn route(store: &Store, request: Request) -> Outcome {
+async fn route(store: &Store, derivation: &DerivationSecret, request: Request) -> Outcome {
     if request.uri().path() != SIGNUP.path {
         return Err(ApiError::route_not_found(request.uri().path()).into());
     }
     if request.method() != Method::POST {
         return Err(ApiError::method_not_allowed(SIGNUP.allow).into());
     }
+    let idempotency = header_text(&request, IDEMPOTENCY_KEY_HEADER)?
+        .map(IdempotencyKey::parse)
+        .transpose()?;
     let input = parse_signup(&request)?;
-    let account = accounts::signup(store, input, SystemTime::now()).await?;
+    let now = SystemTime::now();
+    let account = accounts::signup(store, input, idempotency.as_ref(), derivation, now).await?;
     created(&account)
 }
 

@@ -25,6 +25,12 @@ pub enum AccountError {
     /// A `test` key asked for a `live` key.
     #[error("a test key cannot create a live key")]
     EnvironmentNotPermitted,
+    /// An `Idempotency-Key` already used, within its window, for a request with other fields.
+    #[error("the idempotency key was used for another request")]
+    IdempotencyKeyReused,
+    /// A state this code never writes (a stored outcome it cannot read, a derivation that does not match).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Concurrent changes kept winning the race; the client may retry.
     #[error("too many concurrent changes")]
     Contended,
@@ -41,6 +47,9 @@ impl From<StoreError> for AccountError {
         match err {
             StoreError::EmailTaken => AccountError::EmailTaken,
             StoreError::Contended => AccountError::Contended,
+            // Checked on the base item inside the write: the key or its organisation changed a moment ago.
+            StoreError::CallerRefused => AccountError::Auth(AuthError::RevokedKey),
+            StoreError::OrganizationInactive => AccountError::Auth(AuthError::OrganizationInactive),
             other => AccountError::Store(other),
         }
     }

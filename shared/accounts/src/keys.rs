@@ -2,9 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use auth::{random_id, timestamp, ApiKeySecret, Environment, Principal, Scopes};
-use store::{ApiKeyRecord, RevocationGuard, Store, StoreError};
+use auth::{random_id, timestamp, DerivationSecret, Environment, Principal, Scope, Scopes};
+use serde::Serialize;
+use store::{ApiKeyRecord, Caller, RevocationGuard, Store, StoreError};
 
+use crate::idempotency::{Claim, IdempotencyKey, NewKey};
 use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
 
 /// The name of a key created without one, as documented.
@@ -14,7 +16,7 @@ const SECONDS_PER_DAY: u64 = 86_400;
 const REVOCATION_ATTEMPTS: usize = 5;
 
 /// POST /v1/account/api-keys's fields, types already checked; `None` takes the documented default.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NewKeyInput {
     pub name: Option<String>,
     pub environment: Option<String>,
@@ -27,13 +29,21 @@ pub(crate) fn is_expired(key: &ApiKeyRecord, now: SystemTime) -> bool {
     auth::is_expired(key.expires_at.as_deref(), now)
 }
 
-/// GET /v1/account/api-keys: every key of the caller's organisation, newest first, revoked ones included.
+/// The sandbox rule (Stripe's): a `live` key sees and manages every key of its organisation; a `test` key
+/// only `test` keys; to it, live keys do not exist.
+pub(crate) fn visible_to(principal: &Principal, key_environment: &str) -> bool {
+    principal.environment == Environment::Live || key_environment == Environment::Test.as_str()
+}
+
+/// GET /v1/account/api-keys: every key of the caller's organisation the caller may see ([`visible_to`]),
+/// newest first, revoked ones included.
 pub async fn list_keys(
     store: &Store,
     principal: &Principal,
     now: SystemTime,
 ) -> Result<Vec<ApiKeyView>, AccountError> {
     let mut keys = store.list_keys(&principal.org_id).await?;
+    keys.retain(|key| visible_to(principal, &key.environment));
     keys.sort_by(|a, b| {
         b.created_at
             .cmp(&a.created_at)
@@ -47,12 +57,28 @@ pub async fn list_keys(
 
 /// POST /v1/account/api-keys: a new key with the documented defaults (`"Default Key"`, `live`,
 /// `["read", "write"]`, no expiry). A `test` key cannot create a `live` key.
+///
+/// One transaction writes the key only if the caller's key is still an active admin key and the
+/// organisation is still active (on their base items), and, with an `Idempotency-Key`, only once: a retry
+/// with the same idempotency key and fields gets the first answer again, full key included.
 pub async fn create_key(
     store: &Store,
     principal: &Principal,
     input: NewKeyInput,
+    idempotency: Option<&IdempotencyKey>,
+    derivation: &DerivationSecret,
     now: SystemTime,
 ) -> Result<CreatedKeyView, AccountError> {
+    let claim = idempotency
+        .map(|key| {
+            Claim::new(
+                key,
+                derivation,
+                &principal.key_id,
+                &("POST /v1/account/api-keys", &input),
+            )
+        })
+        .transpose()?;
     let name = match input.name {
         Some(name) => validate::name("name", &name)?,
         None => DEFAULT_KEY_NAME.to_owned(),
@@ -79,36 +105,57 @@ pub async fn create_key(
             Some(timestamp(now + Duration::from_secs(days * SECONDS_PER_DAY)))
         }
     };
-    if environment == Environment::Live && principal.environment == Environment::Test {
+    if !visible_to(principal, environment.as_str()) {
         return Err(AccountError::EnvironmentNotPermitted);
     }
-    let secret = ApiKeySecret::generate(environment)?;
+    if let Some(claim) = &claim {
+        if let Some(previous) = claim.previous(store, now).await? {
+            return Ok(previous);
+        }
+    }
+    let new_key = NewKey::new(environment, claim.as_ref())?;
     let key = ApiKeyRecord {
         key_id: random_id("key")?,
         org_id: principal.org_id.clone(),
         name,
-        key_prefix: secret.prefix(),
+        key_prefix: new_key.secret.prefix(),
         environment: environment.as_str().to_owned(),
         scopes: scopes.names(),
-        key_hash: secret.hash(),
+        key_hash: new_key.secret.hash(),
         is_active: true,
-        // The caller was just authenticated, which proves the organisation active.
+        // The transaction below checks the organisation's own flag.
         org_is_active: true,
         created_at: timestamp(now),
         expires_at,
         last_used_at: None,
         revoked_at: None,
     };
-    store.insert_key(&key).await?;
-    tracing::info!(org_id = %key.org_id, key_id = %key.key_id, created_by = %principal.key_id, "API key created");
-    Ok(CreatedKeyView::new(&key, &secret))
+    let created = CreatedKeyView::new(&key, &new_key.secret);
+    let record = new_key.record(&created, now)?;
+    let caller = Caller {
+        key_id: &principal.key_id,
+        scope: Scope::Admin.as_str(),
+        now: &timestamp(now),
+    };
+    match store.create_key(&key, caller, record.as_ref()).await {
+        Ok(()) => {
+            tracing::info!(org_id = %key.org_id, key_id = %key.key_id, created_by = %principal.key_id, "API key created");
+            Ok(created)
+        }
+        Err(StoreError::IdempotencyKeyUsed) => match &claim {
+            Some(claim) => claim.twin(store, now).await,
+            None => Err(AccountError::Contended),
+        },
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// DELETE /v1/account/api-keys/{key_id}: revokes the key (the record stays) and returns its metadata.
 ///
-/// Revoking a revoked key returns it unchanged. A key of another organisation is not found, exactly like a
-/// key that does not exist. The organisation's last active admin key cannot be revoked, even by two
-/// revocations racing each other: see [`RevocationGuard`].
+/// Revoking a revoked key returns it unchanged. A key of another organisation, and a live key asked for by a
+/// test key, are not found, exactly like a key that does not exist. The organisation's last active live
+/// admin key cannot be revoked (test keys never count: they cannot make live keys), even by two revocations
+/// racing each other: see [`RevocationGuard`].
 pub async fn revoke_key(
     store: &Store,
     principal: &Principal,
@@ -122,18 +169,21 @@ pub async fn revoke_key(
         let key = store
             .get_key(org_id, &key_id)
             .await?
+            .filter(|key| visible_to(principal, &key.environment))
             .ok_or(AccountError::KeyNotFound)?;
         if !key.is_active {
             return Ok(ApiKeyView::from_record(&key, now));
         }
-        let guard = if grants_admin(&key, now) {
+        let guard = if grants_live_admin(&key, now) {
             let org = store
                 .get_organization(org_id)
                 .await?
                 .ok_or(AccountError::AccountNotFound)?;
-            let another_admin = store.list_keys(org_id).await?.iter().any(|other| {
-                other.key_id != key.key_id && other.is_active && grants_admin(other, now)
-            });
+            let another_admin = store
+                .list_keys(org_id)
+                .await?
+                .iter()
+                .any(|other| other.key_id != key.key_id && grants_live_admin(other, now));
             if !another_admin {
                 return Err(AccountError::LastAdminKey);
             }
@@ -154,9 +204,13 @@ pub async fn revoke_key(
     Err(AccountError::Contended)
 }
 
-/// Whether a key currently opens the admin routes.
-fn grants_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
-    key.is_active && !is_expired(key, now) && Scopes::parse(&key.scopes).is_ok_and(|s| s.is_admin())
+/// Whether a key currently opens the admin routes for live keys: the keys that keep an organisation from
+/// being locked out (a test admin key cannot make a live key).
+fn grants_live_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
+    key.is_active
+        && key.environment == Environment::Live.as_str()
+        && !is_expired(key, now)
+        && Scopes::parse(&key.scopes).is_ok_and(|s| s.is_admin())
 }
 
 /// The key id a path segment names, percent-decoded (API Gateway decodes path parameters, the local router

@@ -2,16 +2,18 @@
 
 use std::time::SystemTime;
 
-use auth::{random_id, timestamp, ApiKeySecret, Environment, Principal, Scopes};
-use store::{ApiKeyRecord, OrganizationRecord, Store};
+use auth::{random_id, timestamp, DerivationSecret, Environment, Principal, Scopes};
+use serde::Serialize;
+use store::{ApiKeyRecord, OrganizationRecord, Store, StoreError};
 
+use crate::idempotency::{Claim, IdempotencyKey, NewKey};
 use crate::{
     validate, AccountError, AccountView, CreatedKeyView, Plan, SignupView, DEFAULT_KEY_NAME,
     DEFAULT_PLAN_ID,
 };
 
 /// POST /v1/signup's fields, types already checked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SignupInput {
     pub name: String,
     pub email: String,
@@ -19,12 +21,18 @@ pub struct SignupInput {
 }
 
 /// Creates the organisation and its first key: a `live` key with every scope, shown in full this once.
-/// A second signup with the same email (in any case) is [`AccountError::EmailTaken`] and writes nothing.
+/// A second signup with the same email (in any case) is [`AccountError::EmailTaken`] and writes nothing,
+/// except a retry with the same `Idempotency-Key` and fields, which gets the first answer again.
 pub async fn signup(
     store: &Store,
     input: SignupInput,
+    idempotency: Option<&IdempotencyKey>,
+    derivation: &DerivationSecret,
     now: SystemTime,
 ) -> Result<SignupView, AccountError> {
+    let claim = idempotency
+        .map(|key| Claim::new(key, derivation, "signup", &("POST /v1/signup", &input)))
+        .transpose()?;
     let name = validate::name("name", &input.name)?;
     let email = validate::email(&input.email)?;
     let plan_id = input.plan_id.as_deref().unwrap_or(DEFAULT_PLAN_ID);
@@ -35,6 +43,11 @@ pub async fn signup(
             format!("Unknown plan. Available plans: {}.", known.join(", ")),
         )
     })?;
+    if let Some(claim) = &claim {
+        if let Some(previous) = claim.previous(store, now).await? {
+            return Ok(previous);
+        }
+    }
     let created_at = timestamp(now);
     let org = OrganizationRecord {
         org_id: random_id("org")?,
@@ -45,7 +58,8 @@ pub async fn signup(
         created_at: created_at.clone(),
         admin_revocations: 0,
     };
-    let secret = ApiKeySecret::generate(Environment::Live)?;
+    let new_key = NewKey::new(Environment::Live, claim.as_ref())?;
+    let secret = &new_key.secret;
     let key = ApiKeyRecord {
         key_id: random_id("key")?,
         org_id: org.org_id.clone(),
@@ -61,12 +75,22 @@ pub async fn signup(
         last_used_at: None,
         revoked_at: None,
     };
-    store.create_organization(&org, &key).await?;
-    tracing::info!(org_id = %org.org_id, key_id = %key.key_id, plan = plan.id, "organisation signed up");
-    Ok(SignupView {
+    let signed_up = SignupView {
         account: AccountView::from_record(&org),
-        api_key: CreatedKeyView::new(&key, &secret),
-    })
+        api_key: CreatedKeyView::new(&key, secret),
+    };
+    let record = new_key.record(&signed_up, now)?;
+    match store.create_organization(&org, &key, record.as_ref()).await {
+        Ok(()) => {
+            tracing::info!(org_id = %org.org_id, key_id = %key.key_id, plan = plan.id, "organisation signed up");
+            Ok(signed_up)
+        }
+        Err(StoreError::IdempotencyKeyUsed) => match &claim {
+            Some(claim) => claim.twin(store, now).await,
+            None => Err(AccountError::Contended),
+        },
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// GET /v1/account: the caller's organisation.

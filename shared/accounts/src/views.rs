@@ -3,13 +3,16 @@
 
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use store::{ApiKeyRecord, OrganizationRecord};
 
+use auth::{ApiKeySecret, Environment};
+
+use crate::idempotency::Replayable;
 use crate::Plan;
 
 /// `plan` inside the account.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PlanView {
     pub id: String,
     pub name: String,
@@ -17,7 +20,7 @@ pub struct PlanView {
 }
 
 /// GET /v1/account.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccountView {
     pub org_id: String,
     pub name: String,
@@ -44,7 +47,7 @@ pub struct ApiKeyView {
 }
 
 /// A key just created: the only answer that carries the full key.
-#[derive(Clone, Serialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CreatedKeyView {
     pub id: String,
     pub name: String,
@@ -67,7 +70,7 @@ impl std::fmt::Debug for CreatedKeyView {
 }
 
 /// POST /v1/signup: the new organisation and its first key.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SignupView {
     pub account: AccountView,
     pub api_key: CreatedKeyView,
@@ -119,7 +122,7 @@ impl ApiKeyView {
 }
 
 impl CreatedKeyView {
-    pub(crate) fn new(key: &ApiKeyRecord, secret: &auth::ApiKeySecret) -> Self {
+    pub(crate) fn new(key: &ApiKeyRecord, secret: &ApiKeySecret) -> Self {
         Self {
             id: key.key_id.clone(),
             name: key.name.clone(),
@@ -131,5 +134,33 @@ impl CreatedKeyView {
             created_at: key.created_at.clone(),
             expires_at: key.expires_at.clone(),
         }
+    }
+}
+
+impl Replayable for CreatedKeyView {
+    fn environment(&self) -> Environment {
+        Environment::parse(&self.environment).unwrap_or(Environment::Live)
+    }
+
+    fn hide(&mut self) {
+        self.key.clear();
+    }
+
+    fn reveal(&mut self, secret: &ApiKeySecret) {
+        secret.expose().clone_into(&mut self.key);
+    }
+}
+
+impl Replayable for SignupView {
+    fn environment(&self) -> Environment {
+        self.api_key.environment()
+    }
+
+    fn hide(&mut self) {
+        self.api_key.hide();
+    }
+
+    fn reveal(&mut self, secret: &ApiKeySecret) {
+        self.api_key.reveal(secret);
     }
 }

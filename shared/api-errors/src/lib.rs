@@ -78,7 +78,9 @@ fn store_error(err: &StoreError) -> ApiError {
         // A stored item of the wrong shape, or a random id that collided: a bug or a one-in-2^119 event.
         StoreError::Corrupt(_) | StoreError::AlreadyExists => ApiError::internal(),
         StoreError::EmailTaken => email_taken(),
-        StoreError::Contended => contended(),
+        StoreError::Contended | StoreError::IdempotencyKeyUsed => contended(),
+        StoreError::CallerRefused => auth_error(&AuthError::RevokedKey),
+        StoreError::OrganizationInactive => auth_error(&AuthError::OrganizationInactive),
     }
 }
 
@@ -167,10 +169,16 @@ fn account_error(err: &AccountError) -> ApiError {
             "A test key cannot create a live key. Use a live admin key.",
         )
         .with_param("environment"),
+        AccountError::IdempotencyKeyReused => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key was used in the last 24 hours for a request with other fields. Use a new key for a new request.",
+        )
+        .with_param("Idempotency-Key"),
         AccountError::Contended => contended(),
         AccountError::Auth(err) => auth_error(err),
         AccountError::Store(err) => store_error(err),
-        AccountError::Randomness(_) => ApiError::internal(),
+        AccountError::Randomness(_) | AccountError::Internal(_) => ApiError::internal(),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use lambda_http::http::HeaderMap;
-use store::{Store, StoreError};
+use store::{ApiKeyRecord, Store, StoreError};
 
 use crate::{is_expired, presented_key, timestamp, Environment, Scope, Scopes};
 
@@ -47,8 +47,10 @@ pub struct Principal {
 
 /// Checks the request's key and that it grants `required`; records its use (at most once a minute).
 ///
-/// Exactly one DynamoDB read: the key-hash index, whose items carry everything the checks need, the
-/// organisation's active flag included. Malformed keys are refused before any read.
+/// One DynamoDB read for the read routes: the key-hash index, whose items carry everything the checks need,
+/// the organisation's active flag included. That index is eventually consistent, so a key revoked a moment
+/// ago may still pass there; routes that need `admin` (they change keys) therefore confirm the key on its
+/// base item with a strongly consistent read and the same checks. Malformed keys are refused before any read.
 pub async fn authenticate(
     store: &Store,
     headers: &HeaderMap,
@@ -56,10 +58,36 @@ pub async fn authenticate(
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
     let key = presented_key(headers)?;
-    let record = store
+    let indexed = store
         .find_key_by_hash(&key.hash())
         .await?
         .ok_or(AuthError::UnknownKey)?;
+    let principal = check(&indexed, required, now)?;
+    let current = if required.confirmed_on_base_item() {
+        let current = store
+            .get_key(&indexed.org_id, &indexed.key_id)
+            .await?
+            .filter(|current| current.key_hash == indexed.key_hash)
+            .ok_or(AuthError::RevokedKey)?;
+        check(&current, required, now)?;
+        current
+    } else {
+        indexed
+    };
+    record_use(
+        store,
+        &current.org_id,
+        &current.key_id,
+        current.last_used_at.as_deref(),
+        now,
+    )
+    .await;
+    Ok(principal)
+}
+
+/// The rules a key must pass to act, in the order a client can act on: revoked, expired, organisation
+/// deactivated, scope.
+fn check(record: &ApiKeyRecord, required: Scope, now: SystemTime) -> Result<Principal, AuthError> {
     if !record.is_active {
         return Err(AuthError::RevokedKey);
     }
@@ -76,18 +104,15 @@ pub async fn authenticate(
     if !scopes.allows(required) {
         return Err(AuthError::InsufficientScope(required));
     }
-    let environment = Environment::parse(&record.environment).unwrap_or(key.environment());
-    record_use(
-        store,
-        &record.org_id,
-        &record.key_id,
-        record.last_used_at.as_deref(),
-        now,
-    )
-    .await;
+    let environment = Environment::parse(&record.environment).ok_or_else(|| {
+        AuthError::Store(StoreError::Corrupt(format!(
+            "key {} has environment `{}`",
+            record.key_id, record.environment
+        )))
+    })?;
     Ok(Principal {
-        org_id: record.org_id,
-        key_id: record.key_id,
+        org_id: record.org_id.clone(),
+        key_id: record.key_id.clone(),
         environment,
         scopes,
     })

@@ -1,5 +1,6 @@
 //! API keys: `mem_{environment}_{random}`, generated from the OS CSPRNG and stored only as a SHA-256.
 
+use hmac::{KeyInit, Mac};
 use rand::rngs::SysRng;
 use rand::TryRng;
 use sha2::{Digest, Sha256};
@@ -70,6 +71,40 @@ impl ApiKeySecret {
         })
     }
 
+    /// The key an idempotent request creates: its random part drawn from HMAC-SHA256 under the server's
+    /// `secret`, keyed to this request's `salt` (random, stored with the request's outcome) and the client's
+    /// idempotency key. A retry of the request derives the same key again, so it can be shown again while
+    /// only its hash is ever stored; without the server's secret, the salt and the idempotency key together,
+    /// nobody can derive it.
+    pub fn derive(
+        environment: Environment,
+        secret: &DerivationSecret,
+        salt: &[u8],
+        idempotency_key: &str,
+    ) -> Self {
+        let mut stream = DerivedStream {
+            secret,
+            salt,
+            idempotency_key,
+            block: 0,
+        };
+        let mut random = String::with_capacity(RANDOM_PART_LEN);
+        while random.len() < RANDOM_PART_LEN {
+            for byte in stream.next_block() {
+                if random.len() == RANDOM_PART_LEN {
+                    break;
+                }
+                if byte < 248 {
+                    random.push(char::from(BASE62[usize::from(byte % 62)]));
+                }
+            }
+        }
+        Self {
+            text: format!("mem_{}_{random}", environment.as_str()),
+            environment,
+        }
+    }
+
     /// Checks a presented key's shape: `mem_`, `live` or `test`, `_`, then 32 to 64 base62 characters.
     /// `None` for anything else, before any storage is asked.
     pub fn parse(text: &str) -> Option<Self> {
@@ -117,6 +152,76 @@ impl ApiKeySecret {
     pub fn expose(&self) -> &str {
         &self.text
     }
+}
+
+/// The server-side secret idempotent key creation derives keys from (`KEY_DERIVATION_SECRET`). Its
+/// `Debug` hides it.
+#[derive(Clone)]
+pub struct DerivationSecret(Vec<u8>);
+
+/// Shortest accepted derivation secret, in bytes: HMAC-SHA256's own key size.
+pub const MIN_DERIVATION_SECRET_BYTES: usize = 32;
+
+/// Why the derivation secret could not be read at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "KEY_DERIVATION_SECRET must be set to at least 32 bytes (a random 64-hex-character string)"
+)]
+pub struct MissingDerivationSecret;
+
+impl DerivationSecret {
+    /// `KEY_DERIVATION_SECRET`, read once per cold start by the functions that create keys: without it they
+    /// refuse to start rather than create keys no retry could show again.
+    pub fn from_env() -> Result<Self, MissingDerivationSecret> {
+        std::env::var("KEY_DERIVATION_SECRET")
+            .ok()
+            .and_then(|text| Self::new(text.into_bytes()))
+            .ok_or(MissingDerivationSecret)
+    }
+
+    /// A secret of at least [`MIN_DERIVATION_SECRET_BYTES`] bytes; `None` for a shorter one.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<Self> {
+        let bytes = bytes.into();
+        (bytes.len() >= MIN_DERIVATION_SECRET_BYTES).then_some(Self(bytes))
+    }
+}
+
+impl std::fmt::Debug for DerivationSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivationSecret(..)")
+    }
+}
+
+/// HMAC-SHA256 in counter mode: block `i` is HMAC(secret, label ‖ i ‖ salt ‖ idempotency key).
+struct DerivedStream<'a> {
+    secret: &'a DerivationSecret,
+    salt: &'a [u8],
+    idempotency_key: &'a str,
+    block: u32,
+}
+
+impl DerivedStream<'_> {
+    fn next_block(&mut self) -> [u8; 32] {
+        // HMAC takes a key of any length, so this cannot fail; a fixed fallback keeps it total.
+        let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret.0)
+            .unwrap_or_else(|_| <hmac::Hmac<Sha256> as KeyInit>::new(&Default::default()));
+        mac.update(b"mem-api-key-derivation/v1");
+        mac.update(&self.block.to_be_bytes());
+        mac.update(&(self.salt.len() as u64).to_be_bytes());
+        mac.update(self.salt);
+        mac.update(self.idempotency_key.as_bytes());
+        self.block += 1;
+        mac.finalize().into_bytes().into()
+    }
+}
+
+/// `len` random bytes from the OS CSPRNG.
+pub fn random_bytes(len: usize) -> Result<Vec<u8>, KeyGenerationError> {
+    let mut bytes = vec![0u8; len];
+    SysRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|_| KeyGenerationError)?;
+    Ok(bytes)
 }
 
 /// A random identifier such as `org_...` or `key_...`: `prefix`, `_`, 20 base62 characters.
@@ -215,6 +320,39 @@ mod tests {
         }
         let too_long = format!("mem_live_{}", "a".repeat(65));
         assert_eq!(ApiKeySecret::parse(&too_long), None);
+    }
+
+    fn derivation_secret() -> DerivationSecret {
+        DerivationSecret::new([7u8; 32]).expect("long enough")
+    }
+
+    #[test]
+    fn a_derived_key_is_the_same_for_the_same_secret_salt_and_idempotency_key() {
+        let a = ApiKeySecret::derive(Environment::Live, &derivation_secret(), b"salt", "idem-1");
+        let b = ApiKeySecret::derive(Environment::Live, &derivation_secret(), b"salt", "idem-1");
+        assert_eq!(a, b);
+        assert_eq!(ApiKeySecret::parse(a.expose()), Some(a.clone()));
+        assert_eq!(a.expose().len(), "mem_live_".len() + RANDOM_PART_LEN);
+    }
+
+    #[test]
+    fn a_derived_key_changes_with_the_secret_the_salt_or_the_idempotency_key() {
+        let base = ApiKeySecret::derive(Environment::Test, &derivation_secret(), b"salt", "idem-1");
+        let other_secret = DerivationSecret::new([8u8; 32]).expect("long enough");
+        for other in [
+            ApiKeySecret::derive(Environment::Test, &other_secret, b"salt", "idem-1"),
+            ApiKeySecret::derive(Environment::Test, &derivation_secret(), b"salu", "idem-1"),
+            ApiKeySecret::derive(Environment::Test, &derivation_secret(), b"salt", "idem-2"),
+        ] {
+            assert_ne!(base.expose(), other.expose());
+        }
+        assert!(base.expose().starts_with("mem_test_"));
+    }
+
+    #[test]
+    fn a_short_derivation_secret_is_refused_and_never_printed() {
+        assert!(DerivationSecret::new([1u8; 31]).is_none());
+        assert_eq!(format!("{:?}", derivation_secret()), "DerivationSecret(..)");
     }
 
     #[test]

@@ -23,6 +23,13 @@ impl Scope {
         }
     }
 
+    /// Whether a route needing this scope confirms the caller's key on its base item (strongly consistent)
+    /// after the key-hash index found it: `admin` routes change keys, so a revocation must hold for them at
+    /// once; the others accept the index's short lag for a single read.
+    pub fn confirmed_on_base_item(self) -> bool {
+        self == Scope::Admin
+    }
+
     /// The scope named exactly `name`.
     pub fn parse(name: &str) -> Option<Self> {
         Scope::ALL.into_iter().find(|scope| scope.as_str() == name)

@@ -78,12 +78,13 @@ impl ApiError {
         }
     }
 
-    /// 503: DynamoDB (or another dependency) failed; the client may retry.
+    /// 503: DynamoDB (or another dependency) failed or was too slow; the client may retry. A create may
+    /// still have taken effect, which only a retry with the same `Idempotency-Key` can safely find out.
     pub fn unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
-            "The service is temporarily unavailable. Retry in a few seconds.",
+            "The service is temporarily unavailable. Retry in a few seconds. A POST that creates an account or a key may still have taken effect: send it with an Idempotency-Key header and retry with the same header and body to get its one outcome.",
         )
     }
 

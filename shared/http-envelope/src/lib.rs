@@ -75,6 +75,21 @@ fn with_json_body(status: StatusCode, text: String) -> Response<Body> {
     response
 }
 
+/// A request header's value as text, `None` when absent; a value that is not visible ASCII is a 400 naming
+/// the header.
+pub fn header_text<'r>(request: &'r Request, name: &str) -> Result<Option<&'r str>, ApiError> {
+    match request.headers().get(name) {
+        None => Ok(None),
+        Some(value) => value.to_str().map(|text| Some(text.trim())).map_err(|_| {
+            ApiError::invalid(
+                "invalid_header",
+                name,
+                format!("The {name} header must be printable ASCII."),
+            )
+        }),
+    }
+}
+
 /// The id that ties a response to its logs: the Lambda invocation's request id where there is one,
 /// else API Gateway's.
 pub fn request_id(request: &Request) -> String {

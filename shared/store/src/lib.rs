@@ -11,15 +11,20 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
+};
 use aws_sdk_dynamodb::Client;
 
 pub use client::{
     aws_trust_context, build_client, client_config, ClientSettings, TrustRoots,
     AWS_ROOT_CERTIFICATES,
 };
-use records::{email_partition, key_sort, org_partition, EMAIL_SORT, KEY_SORT_PREFIX, ORG_SORT};
-pub use records::{ApiKeyRecord, Item, OrganizationRecord};
+use records::{
+    email_partition, idempotency_partition, key_sort, org_partition, EMAIL_SORT, IDEMPOTENCY_SORT,
+    KEY_SORT_PREFIX, ORG_SORT,
+};
+pub use records::{ApiKeyRecord, IdempotencyRecord, Item, OrganizationRecord};
 use schema::{KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
 
 /// Why a store operation did not do what was asked.
@@ -34,6 +39,16 @@ pub enum StoreError {
     /// A concurrent change to the same organisation won the race; read again and decide again.
     #[error("a concurrent change won the race")]
     Contended,
+    /// The key making the change is no longer an active, unexpired key with the scope it needs (checked on
+    /// its base item, inside the write's transaction).
+    #[error("the calling key is no longer allowed to make this change")]
+    CallerRefused,
+    /// The organisation was deactivated (checked on its item, inside the write's transaction).
+    #[error("the organisation is deactivated")]
+    OrganizationInactive,
+    /// An idempotency record with this id exists: the same request was (or is being) done already.
+    #[error("the idempotency key was used already")]
+    IdempotencyKeyUsed,
     /// DynamoDB could not be reached, timed out, throttled us or refused the call.
     #[error("DynamoDB is unavailable: {0}")]
     Unavailable(String),
@@ -56,6 +71,36 @@ const NEW_ITEM_CONDITION: &str = "attribute_not_exists(#pk)";
 /// update and the transactional one share these.
 const REVOKE_UPDATE: &str = "SET is_active = :false, revoked_at = :now";
 const REVOKE_CONDITION: &str = "attribute_exists(#pk) AND is_active = :true";
+
+/// How many times a transaction is sent again when concurrent transactions on the same items cancel it
+/// (`TransactionConflict`: nothing was written), with a short, growing pause between.
+pub const TRANSACTION_CONFLICT_ATTEMPTS: u64 = 4;
+/// The pause before the n-th new try of a conflicted transaction is n times this.
+pub const TRANSACTION_CONFLICT_PAUSE: Duration = Duration::from_millis(20);
+
+/// How a write transaction ended, when DynamoDB answered.
+enum Transacted {
+    Committed,
+    /// A condition failed: the per-item reasons, in the order the items were given (`"None"` for the others).
+    Refused(Vec<String>),
+}
+
+impl Transacted {
+    /// Whether the item at `index` is the one whose condition failed.
+    fn refused_at(reasons: &[String], index: usize) -> bool {
+        reasons.get(index).map(String::as_str) == Some("ConditionalCheckFailed")
+    }
+}
+
+/// Who is making a change, to be confirmed on their key's base item inside the change's transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller<'a> {
+    pub key_id: &'a str,
+    /// The scope the change needs; the key must hold it (`admin` holds every scope).
+    pub scope: &'a str,
+    /// Now, as stored timestamps are written: the key must expire after it.
+    pub now: &'a str,
+}
 
 /// What [`Store::revoke_key`] must check about the organisation before it revokes an active admin key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,12 +147,13 @@ impl Store {
         &self.table
     }
 
-    /// Writes a new organisation, the reservation of its email and its first key in one transaction: all
-    /// three or none.
+    /// Writes a new organisation, the reservation of its email, its first key and, for an idempotent signup,
+    /// its idempotency record, in one transaction: all or none.
     pub async fn create_organization(
         &self,
         org: &OrganizationRecord,
         first_key: &ApiKeyRecord,
+        idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError> {
         let email_item = Item::from([
             (
@@ -120,41 +166,96 @@ impl Store {
             ),
             ("org_id".to_owned(), AttributeValue::S(org.org_id.clone())),
         ]);
-        let items = [org.to_item(), email_item, first_key.to_item()];
-        let mut last_error = StoreError::Contended;
-        // Concurrent transactions on the same email item can cancel each other ("TransactionConflict");
-        // trying again settles which one owns the email.
-        for attempt in 0..4u64 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
-            }
-            let mut request = self.client.transact_write_items();
-            for item in &items {
-                request = request.transact_items(
-                    TransactWriteItem::builder()
-                        .put(self.put_new(item.clone())?)
-                        .build(),
-                );
-            }
-            match request.send().await {
-                Ok(_) => return Ok(()),
-                Err(err) => match cancellation_reasons(&err) {
-                    Some(reasons)
-                        if reasons.get(1).map(String::as_str) == Some("ConditionalCheckFailed") =>
-                    {
-                        return Err(StoreError::EmailTaken)
-                    }
-                    Some(reasons) if reasons.iter().any(|r| r == "ConditionalCheckFailed") => {
-                        return Err(StoreError::AlreadyExists)
-                    }
-                    Some(reasons) if reasons.iter().any(|r| r == "TransactionConflict") => {
-                        last_error = StoreError::Contended;
-                    }
-                    _ => return Err(unavailable("TransactWriteItems", err)),
-                },
-            }
+        let mut items = vec![
+            self.put_new(org.to_item())?,
+            self.put_new(email_item)?,
+            self.put_new(first_key.to_item())?,
+        ];
+        if let Some(record) = idempotency {
+            items.push(self.put_new(record.to_item())?);
         }
-        Err(last_error)
+        match self.transact("TransactWriteItems(signup)", items).await? {
+            Transacted::Committed => Ok(()),
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 3) => {
+                Err(StoreError::IdempotencyKeyUsed)
+            }
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 1) => {
+                Err(StoreError::EmailTaken)
+            }
+            Transacted::Refused(_) => Err(StoreError::AlreadyExists),
+        }
+    }
+
+    /// Stores a new key, in one transaction with what makes it allowed: the calling key is still active,
+    /// unexpired and holds `caller.scope` (on its base item, so a revocation the key-hash index has not seen
+    /// yet still stops it), the organisation is active, and, for an idempotent request, its record is new.
+    pub async fn create_key(
+        &self,
+        key: &ApiKeyRecord,
+        caller: Caller<'_>,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
+        let caller_check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(&key.org_id)))
+            .key(SORT_KEY, AttributeValue::S(key_sort(caller.key_id)))
+            .condition_expression(
+                "is_active = :true AND (contains(scopes, :scope) OR contains(scopes, :admin)) \
+                 AND (attribute_not_exists(expires_at) OR expires_at > :now)",
+            )
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":scope", AttributeValue::S(caller.scope.to_owned()))
+            .expression_attribute_values(":admin", AttributeValue::S("admin".to_owned()))
+            .expression_attribute_values(":now", AttributeValue::S(caller.now.to_owned()))
+            .build()
+            .map_err(build_error)?;
+        let org_check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(&key.org_id)))
+            .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+            .condition_expression("is_active = :true")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()
+            .map_err(build_error)?;
+        let mut items = vec![
+            self.put_new(key.to_item())?,
+            TransactWriteItem::builder()
+                .condition_check(caller_check)
+                .build(),
+            TransactWriteItem::builder()
+                .condition_check(org_check)
+                .build(),
+        ];
+        if let Some(record) = idempotency {
+            items.push(self.put_new(record.to_item())?);
+        }
+        match self
+            .transact("TransactWriteItems(create key)", items)
+            .await?
+        {
+            Transacted::Committed => Ok(()),
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 3) => {
+                Err(StoreError::IdempotencyKeyUsed)
+            }
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 1) => {
+                Err(StoreError::CallerRefused)
+            }
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 2) => {
+                Err(StoreError::OrganizationInactive)
+            }
+            Transacted::Refused(_) => Err(StoreError::AlreadyExists),
+        }
+    }
+
+    /// Reads an idempotency record (strongly consistent: its request may have committed a moment ago).
+    pub async fn get_idempotency_record(
+        &self,
+        record_id: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.get_item(&idempotency_partition(record_id), IDEMPOTENCY_SORT)
+            .await?
+            .map(|item| IdempotencyRecord::from_item(&item))
+            .transpose()
     }
 
     /// Reads an organisation (strongly consistent: it may have been written a moment ago).
@@ -239,7 +340,8 @@ impl Store {
         }
     }
 
-    /// Stores a new key; fails with [`StoreError::AlreadyExists`] rather than overwrite one.
+    /// Stores a key as it is, with no check but that it is new: for set-up and tests (states no route can
+    /// make); the routes create keys with [`Store::create_key`].
     pub async fn insert_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let result = self
             .client
@@ -322,39 +424,18 @@ impl Store {
                     .condition_expression("admin_revocations = :seen")
                     .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
                     .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()));
-                let result = self
-                    .client
-                    .transact_write_items()
-                    .transact_items(
-                        TransactWriteItem::builder()
-                            .update(key_update.build().map_err(build_error)?)
-                            .build(),
-                    )
-                    .transact_items(
-                        TransactWriteItem::builder()
-                            .update(counter_update.build().map_err(build_error)?)
-                            .build(),
-                    )
-                    .send()
-                    .await;
-                match result {
-                    Ok(_) => self.get_key(org_id, key_id).await,
-                    Err(err) => match cancellation_reasons(&err) {
-                        Some(reasons)
-                            if reasons.first().map(String::as_str)
-                                == Some("ConditionalCheckFailed") =>
-                        {
-                            Ok(None)
-                        }
-                        Some(reasons)
-                            if reasons.iter().any(|r| {
-                                r == "ConditionalCheckFailed" || r == "TransactionConflict"
-                            }) =>
-                        {
-                            Err(StoreError::Contended)
-                        }
-                        _ => Err(unavailable("TransactWriteItems(revoke)", err)),
-                    },
+                let items = vec![
+                    TransactWriteItem::builder()
+                        .update(key_update.build().map_err(build_error)?)
+                        .build(),
+                    TransactWriteItem::builder()
+                        .update(counter_update.build().map_err(build_error)?)
+                        .build(),
+                ];
+                match self.transact("TransactWriteItems(revoke)", items).await? {
+                    Transacted::Committed => self.get_key(org_id, key_id).await,
+                    Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 0) => Ok(None),
+                    Transacted::Refused(_) => Err(StoreError::Contended),
                 }
             }
         }
@@ -472,15 +553,51 @@ impl Store {
         Ok(output.item)
     }
 
-    /// A put that refuses to overwrite an existing item.
-    fn put_new(&self, item: Item) -> Result<Put, StoreError> {
-        Put::builder()
+    /// A transaction's put that refuses to overwrite an existing item.
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression(NEW_ITEM_CONDITION)
             .expression_attribute_names("#pk", PARTITION_KEY)
             .build()
-            .map_err(build_error)
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Sends a write transaction, again (up to [`TRANSACTION_CONFLICT_ATTEMPTS`] times) while concurrent
+    /// transactions on the same items cancel it: nothing was written then.
+    ///
+    /// Each send is one SDK operation, for which the SDK fills in one `ClientRequestToken`: its own retries
+    /// of an attempt whose answer was lost carry the same token, and DynamoDB answers them with the first
+    /// attempt's success instead of applying (or refusing) the transaction twice (`faults.rs` shows it).
+    async fn transact(
+        &self,
+        operation: &'static str,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Transacted, StoreError> {
+        for attempt in 0..TRANSACTION_CONFLICT_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(TRANSACTION_CONFLICT_PAUSE * attempt as u32).await;
+            }
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match sent {
+                Ok(_) => return Ok(Transacted::Committed),
+                Err(err) => match cancellation_reasons(&err) {
+                    Some(reasons) if reasons.iter().any(|r| r == "ConditionalCheckFailed") => {
+                        return Ok(Transacted::Refused(reasons))
+                    }
+                    Some(reasons) if reasons.iter().any(|r| r == "TransactionConflict") => {}
+                    _ => return Err(unavailable(operation, err)),
+                },
+            }
+        }
+        Err(StoreError::Contended)
     }
 }
 

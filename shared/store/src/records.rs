@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::schema::{KEY_HASH_ATTRIBUTE, PARTITION_KEY, SORT_KEY};
+use crate::schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, PARTITION_KEY, SORT_KEY};
 use crate::StoreError;
 
 /// A DynamoDB item as the SDK hands it over.
@@ -60,6 +60,44 @@ impl std::fmt::Debug for ApiKeyRecord {
             .finish_non_exhaustive()
     }
 }
+
+/// What an idempotent create (`Idempotency-Key`) did, kept for 24 hours so that a retry gets the same outcome.
+///
+/// Holds no key: only the random salt the key was derived with, its hash (to check a re-derivation), and the
+/// answer without the key. Its id is a hash of the client's idempotency key and its scope, so the
+/// idempotency key itself is not stored either.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub record_id: String,
+    /// SHA-256 of the request's route and parsed fields: the same idempotency key with another body is refused.
+    pub fingerprint: String,
+    /// Hex of the random bytes the created key was derived with.
+    pub salt: String,
+    /// The created key's SHA-256, the same value as on its key item.
+    pub key_hash: String,
+    /// The answer's JSON, with the full key left out.
+    pub outcome: String,
+    pub created_at: String,
+    /// Unix seconds after which the record is void; DynamoDB's TTL deletes it some time later.
+    pub expires_at_epoch: u64,
+}
+
+impl std::fmt::Debug for IdempotencyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdempotencyRecord")
+            .field("record_id", &self.record_id)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The partition key of an idempotency record.
+pub fn idempotency_partition(record_id: &str) -> String {
+    format!("IDEMPOTENCY#{record_id}")
+}
+
+/// The sort key of an idempotency record.
+pub const IDEMPOTENCY_SORT: &str = "IDEMPOTENCY";
 
 /// The partition key of an organisation and of all its keys.
 pub fn org_partition(org_id: &str) -> String {
@@ -179,6 +217,41 @@ impl ApiKeyRecord {
             expires_at: optional_string(item, "expires_at")?,
             last_used_at: optional_string(item, "last_used_at")?,
             revoked_at: optional_string(item, "revoked_at")?,
+        })
+    }
+}
+
+impl IdempotencyRecord {
+    pub(crate) fn to_item(&self) -> Item {
+        HashMap::from([
+            (
+                PARTITION_KEY.to_owned(),
+                s(&idempotency_partition(&self.record_id)),
+            ),
+            (SORT_KEY.to_owned(), s(IDEMPOTENCY_SORT)),
+            ("record_id".to_owned(), s(&self.record_id)),
+            ("fingerprint".to_owned(), s(&self.fingerprint)),
+            ("salt".to_owned(), s(&self.salt)),
+            // Not `key_hash`: that name would put this item in the key-hash index.
+            ("created_key_hash".to_owned(), s(&self.key_hash)),
+            ("outcome".to_owned(), s(&self.outcome)),
+            ("created_at".to_owned(), s(&self.created_at)),
+            (
+                EXPIRY_ATTRIBUTE.to_owned(),
+                AttributeValue::N(self.expires_at_epoch.to_string()),
+            ),
+        ])
+    }
+
+    pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
+        Ok(Self {
+            record_id: string(item, "record_id")?,
+            fingerprint: string(item, "fingerprint")?,
+            salt: string(item, "salt")?,
+            key_hash: string(item, "created_key_hash")?,
+            outcome: string(item, "outcome")?,
+            created_at: string(item, "created_at")?,
+            expires_at_epoch: number(item, EXPIRY_ATTRIBUTE)?,
         })
     }
 }

@@ -3,20 +3,23 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
 use crate::{unavailable, StoreError};
 
-/// Partition key of every item: `ORG#<org_id>` or `EMAIL#<lowercased email>`.
+/// Partition key of every item: `ORG#<org_id>`, `EMAIL#<lowercased email>` or `IDEMPOTENCY#<record id>`.
 pub const PARTITION_KEY: &str = "pk";
-/// Sort key: `ORG`, `KEY#<key_id>` or `EMAIL`.
+/// Sort key: `ORG`, `KEY#<key_id>`, `EMAIL` or `IDEMPOTENCY`.
 pub const SORT_KEY: &str = "sk";
 /// The SHA-256 (hex) of an API key, the only form in which a key is stored.
 pub const KEY_HASH_ATTRIBUTE: &str = "key_hash";
 /// The global secondary index that finds a key item by its hash in one read.
 pub const KEY_HASH_INDEX: &str = "key_hash-index";
+/// The table's TTL attribute (Unix seconds): DynamoDB deletes an item some time after it (within days, at no
+/// cost). Only idempotency records carry it; readers still check it themselves, since deletion lags.
+pub const EXPIRY_ATTRIBUTE: &str = "expires_at_epoch";
 
 /// Creates the table (on-demand, with the key-hash index) unless it exists; returns whether it created it.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<bool, StoreError> {
@@ -68,7 +71,21 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<bool, StoreErr
         .send()
         .await;
     match created {
-        Ok(_) => Ok(true),
+        Ok(_) => {
+            let ttl = TimeToLiveSpecification::builder()
+                .attribute_name(EXPIRY_ATTRIBUTE)
+                .enabled(true)
+                .build()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            client
+                .update_time_to_live()
+                .table_name(table)
+                .time_to_live_specification(ttl)
+                .send()
+                .await
+                .map_err(|err| unavailable("UpdateTimeToLive", err))?;
+            Ok(true)
+        }
         // Another process created it between our two calls: that is what we wanted.
         Err(err)
             if err

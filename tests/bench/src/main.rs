@@ -96,6 +96,7 @@ async fn spawn(setup: &Setup, binary: &str, api: &RuntimeApi) -> Child {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
+        .env("KEY_DERIVATION_SECRET", BENCH_DERIVATION_SECRET)
         .env("AWS_LAMBDA_FUNCTION_NAME", binary)
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -269,6 +270,13 @@ fn histogram(label: &str, sorted: &[Duration], floor: Duration, ceiling: Duratio
     out
 }
 
+/// The key-derivation secret the benchmarked functions are started with.
+const BENCH_DERIVATION_SECRET: &str = "bench-key-derivation-secret-0123456789abcdef";
+
+fn bench_derivation_secret() -> accounts::DerivationSecret {
+    accounts::DerivationSecret::new(BENCH_DERIVATION_SECRET).expect("long enough")
+}
+
 async fn prepare() -> Setup {
     let direct =
         std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8071".to_owned());
@@ -287,6 +295,8 @@ async fn prepare() -> Setup {
             email: format!("bench-owner-{}@example.com", std::process::id()),
             plan_id: Some("starter".to_owned()),
         },
+        None,
+        &bench_derivation_secret(),
         now,
     )
     .await
@@ -302,9 +312,16 @@ async fn prepare() -> Setup {
             name: Some(format!("Bench key {i}")),
             ..NewKeyInput::default()
         };
-        accounts::create_key(&store, &principal, input, now)
-            .await
-            .expect("create key");
+        accounts::create_key(
+            &store,
+            &principal,
+            input,
+            None,
+            &bench_derivation_secret(),
+            now,
+        )
+        .await
+        .expect("create key");
     }
     let binaries = std::env::var("BENCH_BINARIES")
         .map(PathBuf::from)

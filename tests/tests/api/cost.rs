@@ -68,17 +68,29 @@ async fn each_route_costs_what_the_readme_says() {
         .bearer(&org.admin_key)
         .send(&store)
         .await;
-    assert_eq!(log.take(), ["Query", "Query"]);
+    // Admin routes: the index read, then the caller's key confirmed on its base item (strongly consistent).
+    assert_eq!(log.take(), ["Query", "GetItem", "Query"]);
+    // Creation: one transaction (the key, the caller's key and the organisation checked on their items).
     call(Method::POST, "/v1/account/api-keys")
         .bearer(&org.admin_key)
         .send(&store)
         .await;
-    assert_eq!(log.take(), ["Query", "PutItem"]);
+    assert_eq!(log.take(), ["Query", "GetItem", "TransactWriteItems"]);
+    // With an Idempotency-Key, one more read: the record of an earlier try.
+    call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .header("idempotency-key", "cost-test-0001-0002-0003")
+        .send(&store)
+        .await;
+    assert_eq!(
+        log.take(),
+        ["Query", "GetItem", "GetItem", "TransactWriteItems"]
+    );
     call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
         .bearer(&org.admin_key)
         .send(&store)
         .await;
-    assert_eq!(log.take(), ["Query", "GetItem", "UpdateItem"]);
+    assert_eq!(log.take(), ["Query", "GetItem", "GetItem", "UpdateItem"]);
     call(Method::GET, "/health").send(&store).await;
     assert!(log.take().is_empty());
 }
