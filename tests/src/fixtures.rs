@@ -93,3 +93,46 @@ pub async fn insert_key(
     store.insert_key(&record).await.expect("insert key");
     secret.expose().to_owned()
 }
+
+/// Makes the key-hash index lag behind a revocation, as it can on AWS for a moment: the index keeps an active
+/// copy of the key's item while its base item says revoked. (DynamoDB Local updates its index at once, so
+/// the stale copy is a second item, under a sort key no listing reads, that alone carries the key's hash.)
+pub async fn revoke_behind_a_lagging_index(store: &Store, org_id: &str, key_id: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let base = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("pk", s(&format!("ORG#{org_id}")))
+        .key("sk", s(&format!("KEY#{key_id}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("read the key item")
+        .item
+        .expect("the key item exists");
+    let mut stale = base.clone();
+    stale.insert("sk".to_owned(), s(&format!("STALE-INDEX-COPY#{key_id}")));
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .set_item(Some(stale))
+        .send()
+        .await
+        .expect("write the stale index copy");
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", s(&format!("ORG#{org_id}")))
+        .key("sk", s(&format!("KEY#{key_id}")))
+        .update_expression("SET is_active = :false, revoked_at = :now, key_hash = :moved")
+        .expression_attribute_values(":false", AttributeValue::Bool(false))
+        .expression_attribute_values(":now", s("2026-01-01T00:00:00Z"))
+        .expression_attribute_values(":moved", s(&format!("moved-out-of-the-index-{key_id}")))
+        .send()
+        .await
+        .expect("revoke the base item");
+}

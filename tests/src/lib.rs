@@ -6,7 +6,9 @@ mod proxy;
 mod request;
 mod tables;
 
-pub use fixtures::{create_key, insert_key, sign_up, unique_email, Org};
+pub use fixtures::{
+    create_key, insert_key, revoke_behind_a_lagging_index, sign_up, unique_email, Org,
+};
 pub use proxy::{Fault, FaultyProxy};
 pub use request::{call, derivation_secret, route, Answer, Call};
 pub use tables::{

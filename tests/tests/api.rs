@@ -23,8 +23,12 @@ mod isolation;
 mod list_keys;
 #[path = "api/races.rs"]
 mod races;
+#[path = "api/revocation_holds.rs"]
+mod revocation_holds;
 #[path = "api/revoke_key.rs"]
 mod revoke_key;
+#[path = "api/sandbox.rs"]
+mod sandbox;
 #[path = "api/signup.rs"]
 mod signup;
 #[path = "api/stack.rs"]

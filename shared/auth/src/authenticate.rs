@@ -67,7 +67,6 @@ pub async fn authenticate(
         let current = store
             .get_key(&indexed.org_id, &indexed.key_id)
             .await?
-            .filter(|current| current.key_hash == indexed.key_hash)
             .ok_or(AuthError::RevokedKey)?;
         check(&current, required, now)?;
         current
