@@ -17,7 +17,17 @@ pub enum Fault {
     Stall = 2,
     /// Answer every call with DynamoDB's ThrottlingException.
     Throttle = 3,
+    /// Pass everything through, except that the answer to the next `TransactWriteItems` is lost: DynamoDB
+    /// receives and commits it, and the client's connection is closed before the answer reaches it. Then back
+    /// to [`Fault::None`].
+    LoseNextTransactionAnswer = 4,
+    /// Like [`Fault::LoseNextTransactionAnswer`], for every `TransactWriteItems` until mended: each commits
+    /// (or is recognised by its token) and no answer arrives, so the client's every attempt times out.
+    LoseEveryTransactionAnswer = 5,
 }
+
+/// The `X-Amz-Target` of a write transaction, as the SDK sends it.
+const TRANSACTION_TARGET: &str = "dynamodb_20120810.transactwriteitems";
 
 /// A TCP proxy in front of DynamoDB Local that a test can break and mend while the service runs, to prove
 /// that every route answers 503 during a fault and recovers when the store comes back.
@@ -81,6 +91,20 @@ impl FaultyProxy {
     }
 }
 
+impl FaultyProxy {
+    /// The fault in force now ([`Fault::LoseNextTransactionAnswer`] ends itself once it has struck).
+    pub fn fault(&self) -> Fault {
+        match self.mode.load(Ordering::SeqCst) {
+            0 => Fault::None,
+            1 => Fault::Refuse,
+            2 => Fault::Stall,
+            3 => Fault::Throttle,
+            4 => Fault::LoseNextTransactionAnswer,
+            _ => Fault::LoseEveryTransactionAnswer,
+        }
+    }
+}
+
 impl Drop for FaultyProxy {
     fn drop(&mut self) {
         self.set(Fault::Refuse);
@@ -97,6 +121,11 @@ async fn serve_connection(
     let fault = mode.load(Ordering::SeqCst);
     match fault {
         f if f == Fault::None as u8 => pass_through(client, &[], upstream).await,
+        f if f == Fault::LoseNextTransactionAnswer as u8
+            || f == Fault::LoseEveryTransactionAnswer as u8 =>
+        {
+            relay_losing_a_transaction_answer(client, &mode, upstream).await
+        }
         f if f == Fault::Stall as u8 => {
             let mut sink = [0u8; 4096];
             while matches!(client.read(&mut sink).await, Ok(n) if n > 0) {}
@@ -133,4 +162,78 @@ async fn pass_through(mut client: tokio::net::TcpStream, already_read: &[u8], up
             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
         }
     }
+}
+
+/// Relays one HTTP/1.1 exchange at a time, so it can see which call an answer belongs to, and loses the
+/// answer to the first `TransactWriteItems` it sees (once, across all connections).
+async fn relay_losing_a_transaction_answer(
+    mut client: tokio::net::TcpStream,
+    mode: &std::sync::atomic::AtomicU8,
+    upstream: &str,
+) {
+    use tokio::io::AsyncWriteExt;
+    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+        return;
+    };
+    let mut from_client = Vec::new();
+    let mut from_server = Vec::new();
+    loop {
+        let Some(request) = read_message(&mut client, &mut from_client).await else {
+            return;
+        };
+        if server.write_all(&request).await.is_err() {
+            return;
+        }
+        let Some(response) = read_message(&mut server, &mut from_server).await else {
+            return;
+        };
+        let head = String::from_utf8_lossy(&request).to_ascii_lowercase();
+        let is_transaction = head.contains(TRANSACTION_TARGET);
+        let lose = is_transaction
+            && (mode.load(Ordering::SeqCst) == Fault::LoseEveryTransactionAnswer as u8
+                || mode
+                    .compare_exchange(
+                        Fault::LoseNextTransactionAnswer as u8,
+                        Fault::None as u8,
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    )
+                    .is_ok());
+        if lose {
+            // DynamoDB has answered (the transaction is committed); the client never hears it.
+            return;
+        }
+        if client.write_all(&response).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One HTTP/1.1 message (head and a `Content-Length` body) off `stream`, with `buffer` holding bytes read
+/// past the previous one. `None` when the stream ends or the message is not of that shape.
+async fn read_message(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut chunk = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0);
+    while buffer.len() < head_end + length {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some(buffer.drain(..head_end + length).collect())
 }

@@ -17,6 +17,8 @@ mod events;
 mod faults;
 #[path = "api/hostile.rs"]
 mod hostile;
+#[path = "api/idempotency.rs"]
+mod idempotency;
 #[path = "api/isolation.rs"]
 mod isolation;
 #[path = "api/list_keys.rs"]

@@ -130,3 +130,144 @@ async fn dynamodb_never_reachable_is_a_503_on_every_route() {
         assert!(took < fault_deadline(), "{route} took {took:?}");
     }
 }
+
+/// A proxy whose next write transaction is committed by DynamoDB and its answer lost, and a store that
+/// reaches DynamoDB through it with production's client limits (set-up and checks go direct).
+async fn losing_the_next_transaction_answer() -> (Store, Store, FaultyProxy) {
+    let direct = fresh_store().await;
+    let proxy = FaultyProxy::start().await;
+    let through_proxy = Store::new(
+        build_client(&as_configured(proxy.endpoint.clone())).await,
+        direct.table(),
+    );
+    (direct, through_proxy, proxy)
+}
+
+/// The SDK fills in one `ClientRequestToken` per operation, so its retry of an attempt whose answer was lost
+/// is the same transaction to DynamoDB: the retry gets the first attempt's success, not a refused condition.
+#[tokio::test]
+async fn a_signup_whose_commit_answer_is_lost_is_retried_by_the_sdk_into_one_organisation() {
+    let (direct, through_proxy, proxy) = losing_the_next_transaction_answer().await;
+    proxy.set(Fault::LoseNextTransactionAnswer);
+    let answer = call(Method::POST, "/v1/signup")
+        .json(json!({"name": "My Company", "email": unique_email()}))
+        .send(&through_proxy)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    assert_eq!(proxy.fault(), Fault::None, "an answer was lost");
+    // Exactly one organisation: its item, its email reservation and its first key.
+    assert_eq!(direct.count_items().await.expect("count"), 3);
+    let key = answer.data()["api_key"]["key"].as_str().expect("key");
+    let works = call(Method::GET, "/v1/account")
+        .bearer(key)
+        .send(&direct)
+        .await;
+    assert_eq!(works.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_key_creation_whose_commit_answer_is_lost_is_retried_by_the_sdk_into_one_key() {
+    let (direct, through_proxy, proxy) = losing_the_next_transaction_answer().await;
+    let org = sign_up(&direct).await;
+    proxy.set(Fault::LoseNextTransactionAnswer);
+    let answer = call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .json(json!({"name": "CI/CD Key"}))
+        .send(&through_proxy)
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+    assert_eq!(proxy.fault(), Fault::None, "an answer was lost");
+    let keys = direct.list_keys(&org.org_id).await.expect("list");
+    assert_eq!(keys.len(), 2, "exactly one key created");
+    let created = answer.data()["id"].as_str().expect("id");
+    assert!(keys.iter().any(|k| k.key_id == created && k.is_active));
+}
+
+/// What a person sees when DynamoDB commits the signup but no answer gets back in time (the issue's
+/// `kill -STOP`): a 503 whose message says what to do, and their retry with the same Idempotency-Key gets
+/// the account and key the first request made. Still one organisation.
+#[tokio::test]
+async fn a_signup_that_timed_out_after_committing_is_recovered_by_retrying_with_its_idempotency_key(
+) {
+    let (direct, through_proxy, proxy) = losing_the_next_transaction_answer().await;
+    let body = json!({"name": "My Company", "email": unique_email()});
+    let idempotency_key = "0b9f2e7c-3d41-4a6e-8f5b-9c2d1e0a7b36";
+    proxy.set(Fault::LoseEveryTransactionAnswer);
+    let first = call(Method::POST, "/v1/signup")
+        .header("idempotency-key", idempotency_key)
+        .json(body.clone())
+        .send(&through_proxy)
+        .await;
+    assert_eq!(
+        first.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        first.body
+    );
+    let message = first.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("Idempotency-Key"), "{message}");
+    assert_eq!(
+        direct.count_items().await.expect("count"),
+        4,
+        "it committed"
+    );
+
+    proxy.set(Fault::None);
+    let retry = call(Method::POST, "/v1/signup")
+        .header("idempotency-key", idempotency_key)
+        .json(body.clone())
+        .send(&through_proxy)
+        .await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{:?}", retry.body);
+    assert_eq!(
+        direct.count_items().await.expect("count"),
+        4,
+        "one organisation"
+    );
+    let key = retry.data()["api_key"]["key"].as_str().expect("key");
+    let works = call(Method::GET, "/v1/account")
+        .bearer(key)
+        .send(&direct)
+        .await;
+    assert_eq!(works.status, StatusCode::OK);
+    // Without the header, the same person is told the email is taken: the README says to send one.
+    let without = call(Method::POST, "/v1/signup")
+        .json(body)
+        .send(&direct)
+        .await;
+    assert_eq!(without.code(), "email_already_registered");
+}
+
+#[tokio::test]
+async fn a_key_creation_that_timed_out_after_committing_is_recovered_by_retrying_with_its_idempotency_key(
+) {
+    let (direct, through_proxy, proxy) = losing_the_next_transaction_answer().await;
+    let org = sign_up(&direct).await;
+    let idempotency_key = "5e3a9d1b-7c2f-4b8e-a6d0-1f4c7b9e2a53";
+    proxy.set(Fault::LoseEveryTransactionAnswer);
+    let first = call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .header("idempotency-key", idempotency_key)
+        .send(&through_proxy)
+        .await;
+    assert_eq!(
+        first.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{:?}",
+        first.body
+    );
+    proxy.set(Fault::None);
+    let retry = call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .header("idempotency-key", idempotency_key)
+        .send(&through_proxy)
+        .await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{:?}", retry.body);
+    assert_eq!(direct.list_keys(&org.org_id).await.expect("list").len(), 2);
+    let key = retry.data()["key"].as_str().expect("key");
+    let works = call(Method::GET, "/v1/account")
+        .bearer(key)
+        .send(&direct)
+        .await;
+    assert_eq!(works.status, StatusCode::OK);
+}

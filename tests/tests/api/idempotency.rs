@@ -1,0 +1,257 @@
+//! `Idempotency-Key` on the two routes that create a key: a retry with the same header and fields gets the
+//! same outcome, full key included, and creates nothing more; the same header with other fields is a 422.
+//! The key is never stored, only its hash.
+
+use lambda_http::http::{Method, StatusCode};
+use serde_json::{json, Value};
+use service_tests::{call, fresh_store, sign_up, unique_email, Answer};
+use store::Store;
+
+const IDEMPOTENCY_KEY: &str = "6f0d6a52-4a47-4bd4-9e7a-0f7d2b9c1e11";
+
+async fn signup_with(store: &Store, idempotency_key: &str, body: &Value) -> Answer {
+    call(Method::POST, "/v1/signup")
+        .header("idempotency-key", idempotency_key)
+        .json(body.clone())
+        .send(store)
+        .await
+}
+
+async fn create_with(
+    store: &Store,
+    admin_key: &str,
+    idempotency_key: &str,
+    body: &Value,
+) -> Answer {
+    call(Method::POST, "/v1/account/api-keys")
+        .bearer(admin_key)
+        .header("idempotency-key", idempotency_key)
+        .json(body.clone())
+        .send(store)
+        .await
+}
+
+#[tokio::test]
+async fn a_signup_retried_with_the_same_idempotency_key_gets_the_same_account_and_key() {
+    let store = fresh_store().await;
+    let body = json!({"name": "My Company", "email": unique_email()});
+    let first = signup_with(&store, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    let items = store.count_items().await.expect("count");
+    let retry = signup_with(&store, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{:?}", retry.body);
+    assert_eq!(retry.body, first.body, "the same answer, full key included");
+    assert_eq!(
+        store.count_items().await.expect("count"),
+        items,
+        "nothing more written"
+    );
+    let key = first.data()["api_key"]["key"].as_str().expect("key");
+    let works = call(Method::GET, "/v1/account")
+        .bearer(key)
+        .send(&store)
+        .await;
+    assert_eq!(works.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_signup_without_an_idempotency_key_is_not_replayed() {
+    let store = fresh_store().await;
+    let body = json!({"name": "My Company", "email": unique_email()});
+    let first = call(Method::POST, "/v1/signup")
+        .json(body.clone())
+        .send(&store)
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = call(Method::POST, "/v1/signup")
+        .json(body)
+        .send(&store)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "email_already_registered");
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_with_another_signup_body_is_a_422() {
+    let store = fresh_store().await;
+    let email = unique_email();
+    let first = signup_with(
+        &store,
+        IDEMPOTENCY_KEY,
+        &json!({"name": "A", "email": email}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let other = signup_with(
+        &store,
+        IDEMPOTENCY_KEY,
+        &json!({"name": "B", "email": email}),
+    )
+    .await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        other.body
+    );
+    assert_eq!(other.code(), "idempotency_key_reused");
+    assert_eq!(other.param(), Some("Idempotency-Key"));
+}
+
+#[tokio::test]
+async fn the_same_fields_in_another_order_or_spacing_are_the_same_request() {
+    let store = fresh_store().await;
+    let email = unique_email();
+    let first = signup_with(
+        &store,
+        IDEMPOTENCY_KEY,
+        &json!({"name": "A", "email": email}),
+    )
+    .await;
+    let reordered = call(Method::POST, "/v1/signup")
+        .header("idempotency-key", IDEMPOTENCY_KEY)
+        .header("content-type", "application/json")
+        .raw_body(format!("{{ \"email\" : \"{email}\",\n \"name\": \"A\" }}"))
+        .send(&store)
+        .await;
+    assert_eq!(
+        reordered.status,
+        StatusCode::CREATED,
+        "{:?}",
+        reordered.body
+    );
+    assert_eq!(reordered.body, first.body);
+}
+
+#[tokio::test]
+async fn a_key_creation_retried_with_the_same_idempotency_key_gets_the_same_key_once() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let body = json!({"name": "CI/CD Key", "scopes": ["read"], "expires_in_days": 90});
+    let first = create_with(&store, &org.admin_key, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    let retry = create_with(&store, &org.admin_key, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(retry.status, StatusCode::CREATED);
+    assert_eq!(retry.body, first.body, "the same answer, full key included");
+    assert_eq!(store.list_keys(&org.org_id).await.expect("list").len(), 2);
+    let key = first.data()["key"].as_str().expect("key");
+    let works = call(Method::GET, "/v1/account")
+        .bearer(key)
+        .send(&store)
+        .await;
+    assert_eq!(works.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_with_another_key_body_is_a_422_and_creates_nothing() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    create_with(
+        &store,
+        &org.admin_key,
+        IDEMPOTENCY_KEY,
+        &json!({"name": "A"}),
+    )
+    .await;
+    let other = create_with(
+        &store,
+        &org.admin_key,
+        IDEMPOTENCY_KEY,
+        &json!({"name": "B"}),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.code(), "idempotency_key_reused");
+    assert_eq!(store.list_keys(&org.org_id).await.expect("list").len(), 2);
+}
+
+#[tokio::test]
+async fn idempotency_keys_belong_to_the_calling_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let other_admin = create_with(
+        &store,
+        &org.admin_key,
+        "setup-0000-0000-0000-000000000001",
+        &json!({"scopes": ["admin"]}),
+    )
+    .await;
+    let other_admin = other_admin.data()["key"].as_str().expect("key").to_owned();
+    let body = json!({"name": "shared idempotency key"});
+    let mine = create_with(&store, &org.admin_key, IDEMPOTENCY_KEY, &body).await;
+    let theirs = create_with(&store, &other_admin, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(theirs.status, StatusCode::CREATED);
+    assert_ne!(
+        mine.data()["id"],
+        theirs.data()["id"],
+        "two keys, not one replayed"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_key_is_never_stored_only_its_hash() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let first = create_with(&store, &org.admin_key, IDEMPOTENCY_KEY, &json!({})).await;
+    let key = first.data()["key"].as_str().expect("key").to_owned();
+    let random_part = key.trim_start_matches("mem_live_");
+    let scan = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .send()
+        .await
+        .expect("scan");
+    let dump = format!("{:?}", scan.items());
+    assert!(!dump.contains(random_part), "the key is stored somewhere");
+    assert!(dump.contains(&auth::ApiKeySecret::parse(&key).expect("key").hash()));
+    assert!(
+        !dump.contains(IDEMPOTENCY_KEY),
+        "the idempotency key is stored as a hash"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_idempotency_key_is_a_400_naming_the_header() {
+    let store = fresh_store().await;
+    for bad in ["short", "has spaces in the key!!"] {
+        let answer = signup_with(&store, bad, &json!({"name": "A", "email": unique_email()})).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(answer.code(), "invalid_value", "{bad}");
+        assert_eq!(answer.param(), Some("Idempotency-Key"), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_twins_with_one_idempotency_key_create_one_organisation_and_answer_alike() {
+    let store = fresh_store().await;
+    let body = json!({"name": "Twins", "email": unique_email()});
+    let twins: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, body) = (store.clone(), body.clone());
+            tokio::spawn(async move { signup_with(&store, IDEMPOTENCY_KEY, &body).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for twin in twins {
+        answers.push(twin.await.expect("twin"));
+    }
+    let created: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::CREATED)
+        .collect();
+    assert!(!created.is_empty());
+    for answer in &answers {
+        assert!(
+            answer.status == StatusCode::CREATED || answer.code() == "concurrent_modification",
+            "{:?}",
+            answer.body
+        );
+    }
+    assert!(
+        created.iter().all(|a| a.body == created[0].body),
+        "one outcome"
+    );
+    // One organisation: its item, its email, its key and the idempotency record.
+    assert_eq!(store.count_items().await.expect("count"), 4);
+}
