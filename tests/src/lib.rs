@@ -4,6 +4,7 @@
 mod fixtures;
 mod proxy;
 mod request;
+mod runtime;
 mod tables;
 
 pub use fixtures::{
@@ -11,6 +12,7 @@ pub use fixtures::{
 };
 pub use proxy::{Fault, FaultyProxy};
 pub use request::{call, derivation_secret, route, Answer, Call};
+pub use runtime::{gateway_event, RuntimeApi};
 pub use tables::{
     counting_store, dynamodb_endpoint, fresh_store, fresh_store_with, fresh_table,
     patient_settings, OperationLog,

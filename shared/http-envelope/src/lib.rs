@@ -116,7 +116,7 @@ where
 {
     let request_id = request_id(&request);
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = redact_keys(request.uri().path());
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
     async move {
         let mut response = match handler(request).await {
@@ -131,6 +131,36 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// `text` with anything shaped like an API key cut to its environment: a key pasted into a path
+/// (`DELETE /v1/account/api-keys/mem_live_...`) must not reach the logs. Percent-encoded underscores count.
+pub fn redact_keys(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, marker_len)) = find_key_marker(rest) {
+        let after = at + marker_len;
+        out.push_str(&rest[..after]);
+        let secret_len = rest[after..]
+            .bytes()
+            .take_while(u8::is_ascii_alphanumeric)
+            .count();
+        if secret_len > 0 {
+            out.push_str("[REDACTED]");
+        }
+        rest = &rest[after + secret_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the next `mem_live_` / `mem_test_` (underscores possibly written `%5F`) starts, and its length.
+fn find_key_marker(text: &str) -> Option<(usize, usize)> {
+    let lower = text.to_ascii_lowercase();
+    ["mem_live_", "mem_test_", "mem%5flive%5f", "mem%5ftest%5f"]
+        .iter()
+        .filter_map(|marker| lower.find(marker).map(|at| (at, marker.len())))
+        .min()
 }
 
 /// Starts the Lambda runtime loop with `handler`, after setting up logging (JSON when the function's log
@@ -160,20 +190,25 @@ pub fn init_tracing() {
         tracing::subscriber::set_global_default(log_subscriber(&directives, json, std::io::stdout));
 }
 
-/// The AWS SDK's crates log whole DynamoDB requests and responses (key hashes included) at TRACE: they
-/// are held at DEBUG whatever `RUST_LOG` asks, so that no log level ever shows a key hash.
-const BODY_LOGGING_TARGETS: [&str; 7] = [
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "aws_smithy_http_client",
-    "aws_smithy_types",
-    "aws_sdk_dynamodb",
-    "hyper",
-    "hyper_util",
+/// The crates whose logs may go above `info` when `RUST_LOG` asks: the service's own. Every other crate is
+/// held at `info` whatever `RUST_LOG` says: at `trace`, `lambda_runtime` logs each raw event (headers, so
+/// keys, included), the AWS SDK whole DynamoDB requests and responses (key hashes), `aws_sigv4` the session
+/// token.
+pub const OWN_CRATES: [&str; 10] = [
+    "health",
+    "signup",
+    "account",
+    "api_keys",
+    "http_envelope",
+    "api_errors",
+    "auth",
+    "accounts",
+    "store",
+    "service_tests",
 ];
 
-/// The service's log subscriber: `directives` as in `RUST_LOG`, with the SDK held at DEBUG. Public so that
-/// the secrets test captures logs exactly as the functions write them.
+/// The service's log subscriber: `directives` as in `RUST_LOG`, every crate but [`OWN_CRATES`] held at
+/// `info`. Public so that the secrets test captures logs exactly as the functions write them.
 pub fn log_subscriber<W>(
     directives: &str,
     json: bool,
@@ -190,8 +225,8 @@ where
         .with_default_directive(LevelFilter::INFO.into())
         .parse_lossy(directives);
     let capped = Targets::new()
-        .with_default(LevelFilter::TRACE)
-        .with_targets(BODY_LOGGING_TARGETS.map(|target| (target, LevelFilter::DEBUG)));
+        .with_default(LevelFilter::INFO)
+        .with_targets(OWN_CRATES.map(|target| (target, LevelFilter::TRACE)));
     let filter = requested.and(capped);
     let registry = tracing_subscriber::registry();
     if json {
@@ -202,5 +237,27 @@ where
             .with_ansi(false)
             .with_writer(writer);
         Box::new(registry.with(layer.with_filter(filter)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_keys;
+
+    #[test]
+    fn a_key_in_a_path_is_redacted_and_the_rest_kept() {
+        assert_eq!(
+            redact_keys("/v1/account/api-keys/mem_live_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6"),
+            "/v1/account/api-keys/mem_live_[REDACTED]"
+        );
+        assert_eq!(
+            redact_keys("/x/mem_test_AbC/y/mem%5Flive%5FZZZ9"),
+            "/x/mem_test_[REDACTED]/y/mem%5Flive%5F[REDACTED]"
+        );
+        assert_eq!(
+            redact_keys("/v1/account/api-keys/key_abc"),
+            "/v1/account/api-keys/key_abc"
+        );
+        assert_eq!(redact_keys("/mem_live_"), "/mem_live_");
     }
 }

@@ -5,7 +5,6 @@
 //! DynamoDB Local through a proxy that counts operations on the wire ([`counter`]).
 
 mod counter;
-mod runtime;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,12 +13,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use accounts::{NewKeyInput, SignupInput};
 use auth::{Environment, Principal, Scopes};
-use serde_json::{json, Value};
+use serde_json::json;
 use store::{build_client, schema, ClientSettings, Store};
 use tokio::process::{Child, Command};
 
 use counter::OperationCounter;
-use runtime::RuntimeApi;
+use service_tests::{gateway_event as event, RuntimeApi};
 
 const FUNCTIONS: [&str; 4] = ["health", "signup", "account", "api-keys"];
 
@@ -37,26 +36,6 @@ fn env_number(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn event(method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Vec<u8> {
-    let mut headers = json!({"host": "localhost", "content-type": "application/json"});
-    if let Some(key) = key {
-        headers["authorization"] = json!(format!("Bearer {key}"));
-    }
-    let mut event = json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {"accountId": "123456789012", "apiId": "bench", "domainName": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
-            "requestId": "bench", "routeKey": "$default", "stage": "$default", "time": "23/Nov/2026:10:00:00 +0000",
-            "timeEpoch": 1_795_428_000_000_u64},
-        "isBase64Encoded": false
-    });
-    if let Some(body) = body {
-        event["body"] = json!(body.to_string());
-    }
-    event.to_string().into_bytes()
 }
 
 /// The event each function is timed with (signup: a new email every time).

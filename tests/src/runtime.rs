@@ -190,3 +190,31 @@ async fn handle(
     }
     Ok(reply(StatusCode::ACCEPTED, Vec::new()))
 }
+
+/// An API Gateway HTTP API (payload 2.0) event, as the Runtime API hands it to a function: `key` goes in
+/// `Authorization: Bearer`, `body` as JSON text.
+pub fn gateway_event(
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Vec<u8> {
+    use serde_json::json;
+    let mut headers = json!({"host": "localhost", "content-type": "application/json"});
+    if let Some(key) = key {
+        headers["authorization"] = json!(format!("Bearer {key}"));
+    }
+    let mut event = json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {"accountId": "123456789012", "apiId": "bench", "domainName": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench"},
+            "requestId": "bench", "routeKey": "$default", "stage": "$default", "time": "23/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_428_000_000_u64},
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        event["body"] = json!(body.to_string());
+    }
+    event.to_string().into_bytes()
+}

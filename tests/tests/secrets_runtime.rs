@@ -1,0 +1,135 @@
+//! No key or hash in any log, at `RUST_LOG=trace`, through the real runtime loop: the built `api-keys`
+//! binary runs `lambda_runtime` against a Runtime API emulator, with real keys in its events (in the
+//! `Authorization` header, and one pasted into a path), and everything it prints is searched.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use serde_json::json;
+use service_tests::{
+    create_key, dynamodb_endpoint, fresh_store, gateway_event, sign_up, RuntimeApi,
+};
+
+/// Builds the function binary (debug) and returns its path.
+fn built_binary(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", name, "--bin", name])
+        .current_dir(&root)
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build -p {name}");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    target.join("debug").join(name)
+}
+
+/// Everything a pipe carries until it closes.
+async fn read_all(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes).await;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[tokio::test]
+async fn a_function_run_through_the_lambda_runtime_at_trace_logs_no_key_and_no_hash() {
+    let binary = built_binary("api-keys");
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+
+    let mut api = RuntimeApi::start().await;
+    let mut child = tokio::process::Command::new(&binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "api-keys")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_SESSION_TOKEN", "session-token-that-must-not-be-logged")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
+        .env("TABLE_NAME", store.table())
+        .env(
+            "KEY_DERIVATION_SECRET",
+            "secrets-test-key-derivation-secret-0123456789",
+        )
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the function");
+    // Drained while the function runs: a full pipe would block its logging, and with it the function.
+    let stdout = tokio::spawn(read_all(child.stdout.take()));
+    let stderr = tokio::spawn(read_all(child.stderr.take()));
+    api.init_done().await.expect("the function asked for work");
+
+    let events = [
+        gateway_event("GET", "/v1/account/api-keys", Some(&org.admin_key), None),
+        gateway_event(
+            "POST",
+            "/v1/account/api-keys",
+            Some(&org.admin_key),
+            Some(json!({"name": "made at trace"})),
+        ),
+        gateway_event("GET", "/v1/account/api-keys", Some(&reader), None),
+        gateway_event(
+            "DELETE",
+            &format!("/v1/account/api-keys/{reader}"),
+            Some(&org.admin_key),
+            None,
+        ),
+    ];
+    let mut created = None;
+    for event in events {
+        let (_, body) = api.invoke(event).await.expect("invocation");
+        let answer: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        if let Some(key) =
+            serde_json::from_str::<serde_json::Value>(answer["body"].as_str().unwrap_or("{}"))
+                .ok()
+                .and_then(|b| b["data"]["key"].as_str().map(str::to_owned))
+        {
+            created = Some(key);
+        }
+    }
+    drop(api);
+    let _ = child.kill().await;
+    let logs = format!(
+        "{}{}",
+        stdout.await.expect("stdout"),
+        stderr.await.expect("stderr")
+    );
+    assert!(
+        logs.contains("request answered"),
+        "the capture saw the service's logs:\n{logs}"
+    );
+    let created = created.expect("a key was created at trace");
+    for key in [&org.admin_key, &reader, &created] {
+        assert!(!logs.contains(key.as_str()), "a full key was logged");
+        let hash = auth::ApiKeySecret::parse(key).expect("well-formed").hash();
+        assert!(!logs.contains(&hash), "a key hash was logged");
+        let random_part = &key["mem_live_".len()..];
+        assert!(!logs.contains(random_part), "part of a key was logged");
+    }
+    assert!(
+        !logs.contains("session-token-that-must-not-be-logged"),
+        "the session token was logged"
+    );
+    assert!(
+        logs.contains("mem_live_[REDACTED]"),
+        "the pasted key's path is logged, redacted"
+    );
+    println!(
+        "secrets (runtime loop): {} lines at RUST_LOG=trace searched for 3 keys, their hashes and the session token",
+        logs.lines().count()
+    );
+}
