@@ -56,6 +56,7 @@ cargo build --quiet --locked --bins
 # shellcheck disable=SC2046
 setsid cargo lambda watch --invoke-port "$E2E_PORT" --quiet $(watch_env_args "$endpoint" "$table") \
   --env-var DYNAMODB_ATTEMPT_TIMEOUT_MS=10000 --env-var DYNAMODB_OPERATION_TIMEOUT_MS=30000 \
+  --env-var REQUEST_DEADLINE_MS=60000 \
   >"$ROOT/.data/e2e-watch.log" 2>&1 &
 WATCH_PID=$!
 for _ in $(seq 1 240); do

@@ -13,7 +13,7 @@ use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
 pub const DEFAULT_KEY_NAME: &str = "Default Key";
 const SECONDS_PER_DAY: u64 = 86_400;
 /// How many times a revocation re-reads and retries when a concurrent revocation wins the race.
-const REVOCATION_ATTEMPTS: usize = 5;
+pub const REVOCATION_ATTEMPTS: usize = 5;
 
 /// POST /v1/account/api-keys's fields, types already checked; `None` takes the documented default.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -14,7 +14,9 @@ pub use error::AccountError;
 pub use idempotency::{
     IdempotencyKey, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_CHARS, MIN_IDEMPOTENCY_KEY_CHARS,
 };
-pub use keys::{create_key, list_keys, revoke_key, NewKeyInput, DEFAULT_KEY_NAME};
+pub use keys::{
+    create_key, list_keys, revoke_key, NewKeyInput, DEFAULT_KEY_NAME, REVOCATION_ATTEMPTS,
+};
 pub use plans::{Plan, DEFAULT_PLAN_ID, PLANS};
 pub use signup::{get_account, signup, SignupInput};
 pub use views::{AccountView, ApiKeyView, CreatedKeyView, PlanView, SignupView};

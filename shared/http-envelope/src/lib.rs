@@ -8,6 +8,8 @@ mod fields;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::request::RequestContext;
@@ -106,6 +108,23 @@ pub fn request_id(request: &Request) -> String {
     }
 }
 
+/// The longest a request may take before the service gives up on it and answers its own 503: well inside
+/// the functions' `Timeout` (10 s in `template.yaml`), so no path, however many DynamoDB attempts and
+/// retry loops it would take, ends in API Gateway's 503 instead of ours (`stack.rs` checks it).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(6);
+
+/// [`REQUEST_DEADLINE`], or `REQUEST_DEADLINE_MS` where the environment sets it (the end-to-end run's
+/// patient limits); read once.
+pub fn request_deadline() -> Duration {
+    static DEADLINE: OnceLock<Duration> = OnceLock::new();
+    *DEADLINE.get_or_init(|| {
+        std::env::var("REQUEST_DEADLINE_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(REQUEST_DEADLINE, Duration::from_millis)
+    })
+}
+
 /// Runs one request through `handler`: logs it in a span named by its request id, turns an error into its
 /// JSON envelope (through the error's one mapping to [`ApiError`]) and stamps the request id on the response.
 pub async fn dispatch<F, Fut, E>(request: Request, handler: F) -> Response<Body>
@@ -119,9 +138,16 @@ where
     let path = redact_keys(request.uri().path());
     let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
     async move {
-        let mut response = match handler(request).await {
-            Ok(response) => response,
-            Err(err) => err.into().into_response(),
+        let mut response = match tokio::time::timeout(request_deadline(), handler(request)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => err.into().into_response(),
+            Err(_) => {
+                tracing::error!(
+                    deadline_ms = request_deadline().as_millis() as u64,
+                    "request deadline passed"
+                );
+                ApiError::unavailable().into_response()
+            }
         };
         tracing::info!(status = response.status().as_u16(), "request answered");
         if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -242,7 +268,22 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::redact_keys;
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_still_running_at_the_deadline_gets_our_503() {
+        let request = Request::default();
+        let started = tokio::time::Instant::now();
+        let response = dispatch(request, |_| async {
+            std::future::pending::<Result<Response<Body>, ApiError>>().await
+        })
+        .await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(started.elapsed(), REQUEST_DEADLINE);
+        let body: serde_json::Value =
+            serde_json::from_slice(response.body().as_ref()).expect("json");
+        assert_eq!(body["error"]["code"], "service_unavailable");
+    }
 
     #[test]
     fn a_key_in_a_path_is_redacted_and_the_rest_kept() {

@@ -250,3 +250,84 @@ async fn the_template_table_is_the_table_the_local_set_up_creates() {
     assert_eq!(declared, local);
     assert_eq!(text(&properties["BillingMode"]), "PAY_PER_REQUEST");
 }
+
+/// A duration in milliseconds from a template environment variable.
+fn template_millis(variables: &Yaml, name: &str) -> std::time::Duration {
+    let text = text(&variables[name]);
+    std::time::Duration::from_millis(
+        text.parse()
+            .unwrap_or_else(|_| panic!("{name} is not a number: {text}")),
+    )
+}
+
+/// Every route's worst path, from the constants the template and the client run with: the DynamoDB
+/// operations it makes one after another, each bounded by the client's operation timeout, times its retry
+/// loops. Most paths could run past the function's `Timeout`; the request deadline cuts each one short with
+/// our JSON 503 well inside it, so a caller never gets API Gateway's bare 503.
+#[test]
+fn every_routes_worst_path_ends_in_our_503_well_inside_the_function_timeout() {
+    use std::time::Duration;
+    use store::{ClientSettings, TRANSACTION_CONFLICT_ATTEMPTS, TRANSACTION_CONFLICT_PAUSE};
+
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    let timeout = Duration::from_secs(globals["Timeout"].as_u64().expect("Timeout"));
+    let variables = &globals["Environment"]["Variables"];
+    let client = ClientSettings::default();
+    assert_eq!(
+        template_millis(variables, "DYNAMODB_ATTEMPT_TIMEOUT_MS"),
+        client.attempt_timeout
+    );
+    assert_eq!(
+        template_millis(variables, "DYNAMODB_OPERATION_TIMEOUT_MS"),
+        client.operation_timeout
+    );
+    assert!(
+        variables["REQUEST_DEADLINE_MS"].is_null(),
+        "the deployed deadline is the constant"
+    );
+
+    // One operation: its attempts are cut by the operation timeout.
+    let operation = client
+        .operation_timeout
+        .min(client.attempt_timeout * client.max_attempts);
+    let conflict_pauses: Duration = (1..TRANSACTION_CONFLICT_ATTEMPTS)
+        .map(|n| TRANSACTION_CONFLICT_PAUSE * n as u32)
+        .sum();
+    let transaction = operation * TRANSACTION_CONFLICT_ATTEMPTS as u32 + conflict_pauses;
+    // Index Query, then (admin) the base item's GetItem, then the last_used_at UpdateItem.
+    let read_auth = operation * 2;
+    let admin_auth = operation * 3;
+    let revocations = accounts::REVOCATION_ATTEMPTS as u32;
+    let worst = [
+        ("GET /v1/account", read_auth + operation),
+        // One page of keys (the list is read in 1 MB pages; more pages only lengthen it).
+        ("GET /v1/account/api-keys", admin_auth + operation),
+        // The idempotency record, the transaction, a twin's record.
+        ("POST /v1/signup", operation + transaction + operation),
+        (
+            "POST /v1/account/api-keys",
+            admin_auth + operation + transaction + operation,
+        ),
+        // Each revocation attempt: the key, the organisation, the list of keys, the transaction.
+        (
+            "DELETE /v1/account/api-keys/{key_id}",
+            admin_auth + (operation * 3 + transaction) * revocations,
+        ),
+    ];
+    let deadline = http_envelope::REQUEST_DEADLINE;
+    // Room after the deadline for the answer to be built and sent, on the slowest CPU share.
+    let margin = Duration::from_secs(2);
+    assert!(
+        deadline >= client.operation_timeout,
+        "one whole operation fits"
+    );
+    for (route, path) in worst {
+        let answered_by = path.min(deadline);
+        println!("{route}: worst path {path:?}, answered by {answered_by:?} (Timeout {timeout:?})");
+        assert!(
+            answered_by + margin <= timeout,
+            "{route}: {answered_by:?} + {margin:?} > {timeout:?}"
+        );
+    }
+}
