@@ -25,7 +25,7 @@ use records::{
     KEY_SORT_PREFIX, ORG_SORT,
 };
 pub use records::{ApiKeyRecord, IdempotencyRecord, Item, OrganizationRecord};
-use schema::{KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
+use schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
 
 /// Why a store operation did not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +172,7 @@ impl Store {
             self.put_new(first_key.to_item())?,
         ];
         if let Some(record) = idempotency {
-            items.push(self.put_new(record.to_item())?);
+            items.push(self.put_idempotency_record(record)?);
         }
         match self.transact("TransactWriteItems(signup)", items).await? {
             Transacted::Committed => Ok(()),
@@ -227,7 +227,7 @@ impl Store {
                 .build(),
         ];
         if let Some(record) = idempotency {
-            items.push(self.put_new(record.to_item())?);
+            items.push(self.put_idempotency_record(record)?);
         }
         match self
             .transact("TransactWriteItems(create key)", items)
@@ -551,6 +551,28 @@ impl Store {
             .await
             .map_err(|err| unavailable("GetItem", err))?;
         Ok(output.item)
+    }
+
+    /// A transaction's put of an idempotency record: refused while a record with its id is in its window,
+    /// allowed over one past it (DynamoDB's TTL deletes expired items only within a day or two).
+    fn put_idempotency_record(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(record.to_item()))
+            .condition_expression("attribute_not_exists(#pk) OR #expiry <= :now")
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_names("#expiry", EXPIRY_ATTRIBUTE)
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     /// A transaction's put that refuses to overwrite an existing item.

@@ -255,3 +255,46 @@ async fn concurrent_twins_with_one_idempotency_key_create_one_organisation_and_a
     // One organisation: its item, its email, its key and the idempotency record.
     assert_eq!(store.count_items().await.expect("count"), 4);
 }
+
+/// A record past its 24 hours that DynamoDB's TTL has not deleted yet (it may take a day or two) no longer
+/// binds its idempotency key: the same key makes a new key instead of a 409.
+#[tokio::test]
+async fn an_idempotency_key_past_its_window_creates_anew_even_before_the_ttl_deletes_its_record() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let body = json!({"name": "A"});
+    let first = create_with(&store, &org.admin_key, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let records = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .filter_expression("sk = :sk")
+        .expression_attribute_values(":sk", AttributeValue::S("IDEMPOTENCY".to_owned()))
+        .send()
+        .await
+        .expect("scan");
+    let record = records.items().first().expect("the record");
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", record["pk"].clone())
+        .key("sk", record["sk"].clone())
+        .update_expression("SET expires_at_epoch = :past")
+        .expression_attribute_values(":past", AttributeValue::N("1000".to_owned()))
+        .send()
+        .await
+        .expect("age the record");
+    let later = create_with(
+        &store,
+        &org.admin_key,
+        IDEMPOTENCY_KEY,
+        &json!({"name": "B"}),
+    )
+    .await;
+    assert_eq!(later.status, StatusCode::CREATED, "{:?}", later.body);
+    assert_ne!(later.data()["id"], first.data()["id"]);
+    assert_eq!(store.list_keys(&org.org_id).await.expect("list").len(), 3);
+}
