@@ -5,7 +5,10 @@ use std::time::SystemTime;
 use accounts::{DerivationSecret, IdempotencyKey, NewKeyInput};
 use api_errors::{Failure, Outcome};
 use auth::{authenticate, Principal, Scope};
-use http_envelope::{created, dispatch, header_text, json_object, ok, ApiError, JsonObject, Route};
+use http_envelope::{
+    created, dispatch, header_text, json_object, ok, ApiError, JsonObject, Route,
+    IDEMPOTENCY_KEY_HEADER,
+};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
@@ -20,9 +23,6 @@ const ONE_KEY: Route = Route {
     path: "/v1/account/api-keys/{key_id}",
     allow: "DELETE",
 };
-
-/// The header that makes a key creation safe to retry (Stripe's convention).
-pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 /// Answers one request; `derivation` is the server's secret idempotent creations derive their key from.
 pub async fn handle(

@@ -4,7 +4,10 @@ use std::time::SystemTime;
 
 use accounts::{DerivationSecret, IdempotencyKey, SignupInput};
 use api_errors::Outcome;
-use http_envelope::{created, dispatch, header_text, json_object, ApiError, JsonObject, Route};
+use http_envelope::{
+    created, dispatch, header_text, json_object, ApiError, JsonObject, Route,
+    IDEMPOTENCY_KEY_HEADER,
+};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
@@ -15,9 +18,6 @@ const SIGNUP: Route = Route {
     path: "/v1/signup",
     allow: "POST",
 };
-
-/// The header that makes a signup safe to retry (Stripe's convention).
-pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 /// Answers one request; `derivation` is the server's secret idempotent signups derive their key from.
 pub async fn handle(

@@ -21,6 +21,9 @@ pub use body::{json_object, MAX_BODY_BYTES};
 pub use error::ApiError;
 pub use fields::JsonObject;
 
+/// The request header that makes a create safe to retry (Stripe's convention): signup and key creation.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
 /// The header every response carries, with the Lambda request id, so a user's report can be found in the logs.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
