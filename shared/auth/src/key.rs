@@ -82,23 +82,16 @@ impl ApiKeySecret {
         salt: &[u8],
         idempotency_key: &str,
     ) -> Self {
-        let mut stream = DerivedStream {
-            secret,
-            salt,
-            idempotency_key,
-            block: 0,
+        let mut block = 0u32;
+        let drawn = base62(RANDOM_PART_LEN, |buffer| {
+            *buffer = secret.block(block, salt, idempotency_key);
+            block += 1;
+            Ok::<(), std::convert::Infallible>(())
+        });
+        let random = match drawn {
+            Ok(random) => random,
+            Err(never) => match never {},
         };
-        let mut random = String::with_capacity(RANDOM_PART_LEN);
-        while random.len() < RANDOM_PART_LEN {
-            for byte in stream.next_block() {
-                if random.len() == RANDOM_PART_LEN {
-                    break;
-                }
-                if byte < 248 {
-                    random.push(char::from(BASE62[usize::from(byte % 62)]));
-                }
-            }
-        }
         Self {
             text: format!("mem_{}_{random}", environment.as_str()),
             environment,
@@ -157,7 +150,7 @@ impl ApiKeySecret {
 /// The server-side secret idempotent key creation derives keys from (`KEY_DERIVATION_SECRET`). Its
 /// `Debug` hides it.
 #[derive(Clone)]
-pub struct DerivationSecret(Vec<u8>);
+pub struct DerivationSecret(hmac::Hmac<Sha256>);
 
 /// Shortest accepted derivation secret, in bytes: HMAC-SHA256's own key size.
 pub const MIN_DERIVATION_SECRET_BYTES: usize = 32;
@@ -180,38 +173,31 @@ impl DerivationSecret {
     }
 
     /// A secret of at least [`MIN_DERIVATION_SECRET_BYTES`] bytes; `None` for a shorter one.
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Option<Self> {
-        let bytes = bytes.into();
-        (bytes.len() >= MIN_DERIVATION_SECRET_BYTES).then_some(Self(bytes))
+    pub fn new(bytes: impl AsRef<[u8]>) -> Option<Self> {
+        let bytes = bytes.as_ref();
+        if bytes.len() < MIN_DERIVATION_SECRET_BYTES {
+            return None;
+        }
+        <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(bytes)
+            .ok()
+            .map(Self)
+    }
+
+    /// HMAC-SHA256 in counter mode: block `index` is HMAC(secret, label ‖ index ‖ salt ‖ idempotency key).
+    fn block(&self, index: u32, salt: &[u8], idempotency_key: &str) -> [u8; 32] {
+        let mut mac = self.0.clone();
+        mac.update(b"mem-api-key-derivation/v1");
+        mac.update(&index.to_be_bytes());
+        mac.update(&(salt.len() as u64).to_be_bytes());
+        mac.update(salt);
+        mac.update(idempotency_key.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 }
 
 impl std::fmt::Debug for DerivationSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DerivationSecret(..)")
-    }
-}
-
-/// HMAC-SHA256 in counter mode: block `i` is HMAC(secret, label ‖ i ‖ salt ‖ idempotency key).
-struct DerivedStream<'a> {
-    secret: &'a DerivationSecret,
-    salt: &'a [u8],
-    idempotency_key: &'a str,
-    block: u32,
-}
-
-impl DerivedStream<'_> {
-    fn next_block(&mut self) -> [u8; 32] {
-        // HMAC takes a key of any length, so this cannot fail; a fixed fallback keeps it total.
-        let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret.0)
-            .unwrap_or_else(|_| <hmac::Hmac<Sha256> as KeyInit>::new(&Default::default()));
-        mac.update(b"mem-api-key-derivation/v1");
-        mac.update(&self.block.to_be_bytes());
-        mac.update(&(self.salt.len() as u64).to_be_bytes());
-        mac.update(self.salt);
-        mac.update(self.idempotency_key.as_bytes());
-        self.block += 1;
-        mac.finalize().into_bytes().into()
     }
 }
 
@@ -229,14 +215,25 @@ pub fn random_id(prefix: &str) -> Result<String, KeyGenerationError> {
     Ok(format!("{prefix}_{}", random_base62(20)?))
 }
 
-/// `len` base62 characters, uniform: bytes of 248 and above (62 × 4) are drawn again, not folded.
+/// `len` base62 characters from the OS CSPRNG.
 fn random_base62(len: usize) -> Result<String, KeyGenerationError> {
-    let mut out = String::with_capacity(len);
-    let mut buffer = [0u8; 64];
-    while out.len() < len {
+    base62(len, |buffer| {
         SysRng
-            .try_fill_bytes(&mut buffer)
-            .map_err(|_| KeyGenerationError)?;
+            .try_fill_bytes(buffer)
+            .map_err(|_| KeyGenerationError)
+    })
+}
+
+/// `len` base62 characters, uniform, from the bytes `fill` draws, 32 at a time: bytes of 248 and above
+/// (62 × 4) are drawn again, not folded. The one sampling rule of random and derived keys alike.
+fn base62<E>(
+    len: usize,
+    mut fill: impl FnMut(&mut [u8; 32]) -> Result<(), E>,
+) -> Result<String, E> {
+    let mut out = String::with_capacity(len);
+    let mut buffer = [0u8; 32];
+    while out.len() < len {
+        fill(&mut buffer)?;
         for byte in buffer {
             if out.len() == len {
                 break;
@@ -333,6 +330,17 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(ApiKeySecret::parse(a.expose()), Some(a.clone()));
         assert_eq!(a.expose().len(), "mem_live_".len() + RANDOM_PART_LEN);
+    }
+
+    /// Known answer, computed outside this code (Python's hmac) from the documented construction: a change
+    /// here would make every stored idempotency record re-derive a wrong key.
+    #[test]
+    fn a_derived_key_matches_its_known_answer() {
+        let key = ApiKeySecret::derive(Environment::Live, &derivation_secret(), b"salt", "idem-1");
+        assert_eq!(
+            key.expose(),
+            "mem_live_YIQFNn13pVv1krnvItLBx07SbsyFsvGb6BZ8vjuO"
+        );
     }
 
     #[test]
