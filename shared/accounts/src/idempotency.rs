@@ -116,18 +116,6 @@ impl<'a> Claim<'a> {
         Ok(Some(outcome))
     }
 
-    /// The outcome a twin of this request committed while this one was being written (their transactions
-    /// raced; the twin's record won): the twin's answer, as a retry would get it.
-    pub(crate) async fn twin<V: Replayable>(
-        &self,
-        store: &Store,
-        now: SystemTime,
-    ) -> Result<V, AccountError> {
-        self.previous(store, now)
-            .await?
-            .ok_or(AccountError::Contended)
-    }
-
     /// The record that stores `outcome` (whose key is left out) for retries, to be written with it.
     fn record<V: Replayable>(
         &self,
@@ -150,6 +138,31 @@ impl<'a> Claim<'a> {
             expires_at_epoch: unix_seconds(now + IDEMPOTENCY_WINDOW),
         })
     }
+}
+
+/// The answer an earlier request with this claim's idempotency key already got, if any: the create then
+/// answers it again and writes nothing. Always `None` without a claim.
+pub(crate) async fn earlier_outcome<V: Replayable>(
+    claim: Option<&Claim<'_>>,
+    store: &Store,
+    now: SystemTime,
+) -> Result<Option<V>, AccountError> {
+    match claim {
+        Some(claim) => claim.previous(store, now).await,
+        None => Ok(None),
+    }
+}
+
+/// What a create answers when its idempotency record was refused: a twin with the same idempotency key
+/// committed while this one was being written, and this one gets the twin's answer, as a retry would.
+pub(crate) async fn twin_outcome<V: Replayable>(
+    claim: Option<&Claim<'_>>,
+    store: &Store,
+    now: SystemTime,
+) -> Result<V, AccountError> {
+    earlier_outcome(claim, store, now)
+        .await?
+        .ok_or(AccountError::Contended)
 }
 
 /// The full key a create makes: derived under an idempotency claim (so a retry can show it again), from the

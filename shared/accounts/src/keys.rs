@@ -6,7 +6,7 @@ use auth::{random_id, timestamp, DerivationSecret, Environment, Principal, Scope
 use serde::Serialize;
 use store::{ApiKeyRecord, Caller, RevocationGuard, Store, StoreError};
 
-use crate::idempotency::{Claim, IdempotencyKey, NewKey};
+use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
 
 /// The name of a key created without one, as documented.
@@ -108,10 +108,8 @@ pub async fn create_key(
     if !visible_to(principal, environment.as_str()) {
         return Err(AccountError::EnvironmentNotPermitted);
     }
-    if let Some(claim) = &claim {
-        if let Some(previous) = claim.previous(store, now).await? {
-            return Ok(previous);
-        }
+    if let Some(previous) = earlier_outcome(claim.as_ref(), store, now).await? {
+        return Ok(previous);
     }
     let new_key = NewKey::new(environment, claim.as_ref())?;
     let key = ApiKeyRecord {
@@ -142,10 +140,7 @@ pub async fn create_key(
             tracing::info!(org_id = %key.org_id, key_id = %key.key_id, created_by = %principal.key_id, "API key created");
             Ok(created)
         }
-        Err(StoreError::IdempotencyKeyUsed) => match &claim {
-            Some(claim) => claim.twin(store, now).await,
-            None => Err(AccountError::Contended),
-        },
+        Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,
         Err(err) => Err(err.into()),
     }
 }

@@ -6,7 +6,7 @@ use auth::{random_id, timestamp, DerivationSecret, Environment, Principal, Scope
 use serde::Serialize;
 use store::{ApiKeyRecord, OrganizationRecord, Store, StoreError};
 
-use crate::idempotency::{Claim, IdempotencyKey, NewKey};
+use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::{
     validate, AccountError, AccountView, CreatedKeyView, Plan, SignupView, DEFAULT_KEY_NAME,
     DEFAULT_PLAN_ID,
@@ -43,10 +43,8 @@ pub async fn signup(
             format!("Unknown plan. Available plans: {}.", known.join(", ")),
         )
     })?;
-    if let Some(claim) = &claim {
-        if let Some(previous) = claim.previous(store, now).await? {
-            return Ok(previous);
-        }
+    if let Some(previous) = earlier_outcome(claim.as_ref(), store, now).await? {
+        return Ok(previous);
     }
     let created_at = timestamp(now);
     let org = OrganizationRecord {
@@ -85,10 +83,7 @@ pub async fn signup(
             tracing::info!(org_id = %org.org_id, key_id = %key.key_id, plan = plan.id, "organisation signed up");
             Ok(signed_up)
         }
-        Err(StoreError::IdempotencyKeyUsed) => match &claim {
-            Some(claim) => claim.twin(store, now).await,
-            None => Err(AccountError::Contended),
-        },
+        Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,
         Err(err) => Err(err.into()),
     }
 }

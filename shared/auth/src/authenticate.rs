@@ -62,17 +62,17 @@ pub async fn authenticate(
         .find_key_by_hash(&key.hash())
         .await?
         .ok_or(AuthError::UnknownKey)?;
-    let principal = check(&indexed, required, now)?;
     let current = if required.confirmed_on_base_item() {
-        let current = store
+        // Refused on what the index says before paying for the second read.
+        check(&indexed, required, now)?;
+        store
             .get_key(&indexed.org_id, &indexed.key_id)
             .await?
-            .ok_or(AuthError::RevokedKey)?;
-        check(&current, required, now)?;
-        current
+            .ok_or(AuthError::RevokedKey)?
     } else {
         indexed
     };
+    let principal = check(&current, required, now)?;
     record_use(
         store,
         &current.org_id,
