@@ -77,7 +77,7 @@ async fn no_full_key_and_no_key_hash_is_ever_logged() {
         .api_key(&read_key)
         .send(&store)
         .await;
-    let unknown = "mem_live_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ";
+    let unknown = "mem_live_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ3YaXYN";
     call(Method::GET, "/v1/account")
         .bearer(unknown)
         .send(&store)

@@ -36,8 +36,8 @@ mod tests {
     use super::*;
     use lambda_http::http::HeaderValue;
 
-    const KEY: &str = "mem_live_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6";
-    const OTHER: &str = "mem_live_zzzzc3d4e5f6g7h8i9j0k1l2m3n4o5p6";
+    const KEY: &str = "mem_live_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q72EnBoh";
+    const OTHER: &str = "mem_live_zzzzc3d4e5f6g7h8i9j0k1l2m3n4o5p6q73Ag4GI";
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

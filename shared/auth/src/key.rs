@@ -1,16 +1,21 @@
 //! API keys: `mem_{environment}_{random}`, generated from the OS CSPRNG and stored only as a SHA-256.
+//!
+//! The random part ends with a checksum of the rest of the key (as GitHub's tokens do): a mistyped, truncated or
+//! made-up key is refused by [`ApiKeySecret::parse`] before any storage is asked, and secret scanners can match
+//! our keys with few false positives (`mem_(live|test)_[0-9A-Za-z]{40}` whose last 6 characters check out).
 
 use hmac::{KeyInit, Mac};
 use rand::rngs::SysRng;
 use rand::TryRng;
 use sha2::{Digest, Sha256};
 
-/// Length of the random part: 40 base62 characters, about 238 bits of entropy.
-pub const RANDOM_PART_LEN: usize = 40;
-/// Shortest random part accepted when parsing (keys shorter than this were never issued).
-const MIN_RANDOM_PART_LEN: usize = 32;
-/// Longest random part accepted when parsing.
-const MAX_RANDOM_PART_LEN: usize = 64;
+/// Length of the part after `mem_{environment}_`: 34 random base62 characters (about 202 bits) and a
+/// 6-character checksum.
+pub const RANDOM_PART_LEN: usize = ENTROPY_CHARS + CHECKSUM_CHARS;
+/// The random characters of a key.
+const ENTROPY_CHARS: usize = 34;
+/// The checksum: CRC32 of everything before it (`mem_live_` included), in base62, zero-padded (62^6 > 2^32).
+pub const CHECKSUM_CHARS: usize = 6;
 /// How much of a key `key_prefix` shows: `mem_live_` and six random characters.
 pub const KEY_PREFIX_VISIBLE_CHARS: usize = 15;
 
@@ -64,11 +69,10 @@ impl std::fmt::Debug for ApiKeySecret {
 impl ApiKeySecret {
     /// A new key for `environment` from the OS CSPRNG.
     pub fn generate(environment: Environment) -> Result<Self, KeyGenerationError> {
-        let random = random_base62(RANDOM_PART_LEN)?;
-        Ok(Self {
-            text: format!("mem_{}_{random}", environment.as_str()),
+        Ok(Self::with_checksum(
             environment,
-        })
+            &random_base62(ENTROPY_CHARS)?,
+        ))
     }
 
     /// The key an idempotent request creates: its random part drawn from HMAC-SHA256 under the server's
@@ -83,7 +87,7 @@ impl ApiKeySecret {
         idempotency_key: &str,
     ) -> Self {
         let mut block = 0u32;
-        let drawn = base62(RANDOM_PART_LEN, |buffer| {
+        let drawn = base62(ENTROPY_CHARS, |buffer| {
             *buffer = secret.block(block, salt, idempotency_key);
             block += 1;
             Ok::<(), std::convert::Infallible>(())
@@ -92,23 +96,28 @@ impl ApiKeySecret {
             Ok(random) => random,
             Err(never) => match never {},
         };
-        Self {
-            text: format!("mem_{}_{random}", environment.as_str()),
-            environment,
-        }
+        Self::with_checksum(environment, &random)
     }
 
-    /// Checks a presented key's shape: `mem_`, `live` or `test`, `_`, then 32 to 64 base62 characters.
-    /// `None` for anything else, before any storage is asked.
+    /// `mem_{environment}_{random}` followed by its checksum.
+    fn with_checksum(environment: Environment, random: &str) -> Self {
+        let mut text = format!("mem_{}_{random}", environment.as_str());
+        let checksum = checksum(&text);
+        text.push_str(&checksum);
+        Self { text, environment }
+    }
+
+    /// Checks a presented key: `mem_`, `live` or `test`, `_`, then 40 base62 characters whose last 6 are the
+    /// checksum of the rest. `None` for anything else, before any storage is asked.
     pub fn parse(text: &str) -> Option<Self> {
         let rest = text.strip_prefix("mem_")?;
         let (environment, random) = rest.split_once('_')?;
         let environment = Environment::parse(environment)?;
-        let length_ok = (MIN_RANDOM_PART_LEN..=MAX_RANDOM_PART_LEN).contains(&random.len());
-        if !length_ok || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if random.len() != RANDOM_PART_LEN || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return None;
         }
-        Some(Self {
+        let (body, presented) = text.split_at(text.len() - CHECKSUM_CHARS);
+        (checksum(body) == presented).then(|| Self {
             text: text.to_owned(),
             environment,
         })
@@ -201,6 +210,17 @@ impl std::fmt::Debug for DerivationSecret {
     }
 }
 
+/// CRC32 (IEEE, as zlib's) of `body`, as 6 base62 characters, most significant first.
+fn checksum(body: &str) -> String {
+    let mut value = crc32fast::hash(body.as_bytes());
+    let mut digits = [b'0'; CHECKSUM_CHARS];
+    for digit in digits.iter_mut().rev() {
+        *digit = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    digits.iter().map(|&b| char::from(b)).collect()
+}
+
 /// `len` random bytes from the OS CSPRNG.
 pub fn random_bytes(len: usize) -> Result<Vec<u8>, KeyGenerationError> {
     let mut bytes = vec![0u8; len];
@@ -250,6 +270,45 @@ fn base62<E>(
 mod tests {
     use super::*;
 
+    /// A valid key whose checksum was computed outside this code (Python's `zlib.crc32`).
+    const VALID_LIVE_KEY: &str = "mem_live_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q72EnBoh";
+
+    #[test]
+    fn a_key_with_the_checksum_computed_elsewhere_parses() {
+        let key = ApiKeySecret::parse(VALID_LIVE_KEY).expect("valid");
+        assert_eq!(key.environment(), Environment::Live);
+    }
+
+    #[test]
+    fn a_key_with_any_one_character_changed_is_refused() {
+        let generated = ApiKeySecret::generate(Environment::Live).expect("random source");
+        for key in [VALID_LIVE_KEY, generated.expose()] {
+            let body_start = "mem_live_".len();
+            for position in body_start..key.len() {
+                for replacement in ['0', 'a', 'Z'] {
+                    let mut changed: Vec<char> = key.chars().collect();
+                    if changed[position] == replacement {
+                        continue;
+                    }
+                    changed[position] = replacement;
+                    let changed: String = changed.into_iter().collect();
+                    assert_eq!(ApiKeySecret::parse(&changed), None, "{changed}");
+                }
+            }
+        }
+        let other_environment = VALID_LIVE_KEY.replace("mem_live_", "mem_test_");
+        assert_eq!(ApiKeySecret::parse(&other_environment), None);
+    }
+
+    #[test]
+    fn a_truncated_or_extended_key_is_refused() {
+        assert_eq!(
+            ApiKeySecret::parse(&VALID_LIVE_KEY[..VALID_LIVE_KEY.len() - 1]),
+            None
+        );
+        assert_eq!(ApiKeySecret::parse(&format!("{VALID_LIVE_KEY}0")), None);
+    }
+
     #[test]
     fn generated_key_has_the_documented_format() {
         let key = ApiKeySecret::generate(Environment::Live).expect("random source");
@@ -275,13 +334,14 @@ mod tests {
 
     #[test]
     fn key_prefix_is_fifteen_characters_and_dots() {
-        let key = ApiKeySecret::parse("mem_live_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6").expect("valid");
+        let key = ApiKeySecret::parse(VALID_LIVE_KEY).expect("valid");
         assert_eq!(key.prefix(), "mem_live_a1b2c3...");
     }
 
     #[test]
     fn hash_is_sha256_hex() {
-        let key = ApiKeySecret::parse("mem_test_00000000000000000000000000000000").expect("valid");
+        let key = ApiKeySecret::parse("mem_test_00000000000000000000000000000000002HB6L4")
+            .expect("valid");
         assert_eq!(key.hash().len(), 64);
         assert!(key
             .hash()
@@ -339,7 +399,7 @@ mod tests {
         let key = ApiKeySecret::derive(Environment::Live, &derivation_secret(), b"salt", "idem-1");
         assert_eq!(
             key.expose(),
-            "mem_live_YIQFNn13pVv1krnvItLBx07SbsyFsvGb6BZ8vjuO"
+            "mem_live_YIQFNn13pVv1krnvItLBx07SbsyFsvGb6B39DqVE"
         );
     }
 

@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn a_key_in_a_path_is_redacted_and_the_rest_kept() {
         assert_eq!(
-            redact_keys("/v1/account/api-keys/mem_live_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6"),
+            redact_keys("/v1/account/api-keys/mem_live_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q72EnBoh"),
             "/v1/account/api-keys/mem_live_[REDACTED]"
         );
         assert_eq!(

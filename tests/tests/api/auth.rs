@@ -2,7 +2,7 @@ use lambda_http::http::{Method, StatusCode};
 use serde_json::json;
 use service_tests::{call, create_key, fresh_store, insert_key, sign_up};
 
-const WELL_FORMED_UNKNOWN: &str = "mem_live_0000000000000000000000000000000000000000";
+const WELL_FORMED_UNKNOWN: &str = "mem_live_00000000000000000000000000000000000as4ep";
 
 #[tokio::test]
 async fn no_key_is_a_401_missing_api_key() {

@@ -52,10 +52,28 @@ async fn refused_keys_cost_at_most_one_read_and_malformed_ones_none() {
     call(Method::GET, "/v1/account").send(&store).await;
     assert!(log.take().is_empty());
     call(Method::GET, "/v1/account")
-        .bearer("mem_live_0000000000000000000000000000000000000000")
+        .bearer("mem_live_00000000000000000000000000000000000as4ep")
         .send(&store)
         .await;
     assert_eq!(log.take(), ["Query"]);
+}
+
+#[tokio::test]
+async fn a_key_with_one_character_changed_is_malformed_and_costs_no_dynamodb_operation() {
+    let (store, log) = counting_store().await;
+    let org = sign_up(&store).await;
+    log.take();
+    let mut mistyped: Vec<char> = org.admin_key.chars().collect();
+    let position = mistyped.len() / 2;
+    mistyped[position] = if mistyped[position] == 'x' { 'y' } else { 'x' };
+    let mistyped: String = mistyped.into_iter().collect();
+    let answer = call(Method::GET, "/v1/account")
+        .bearer(&mistyped)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.code(), "malformed_api_key");
+    assert!(log.take().is_empty());
 }
 
 #[tokio::test]
