@@ -89,6 +89,8 @@ pub async fn insert_key(
         expires_at: expires_at.map(str::to_owned),
         last_used_at: None,
         revoked_at: None,
+        replaces: None,
+        replaced_by: None,
     };
     store.insert_key(&record).await.expect("insert key");
     secret.expose().to_owned()

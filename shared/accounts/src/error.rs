@@ -22,6 +22,18 @@ pub enum AccountError {
     /// Revoking this key would leave the organisation without an active admin key: no way back in.
     #[error("the last active admin key cannot be revoked")]
     LastAdminKey,
+    /// The organisation has as many active keys as it may: see [`crate::MAX_ACTIVE_KEYS`].
+    #[error("the organisation has reached its limit of active keys")]
+    KeyLimitReached,
+    /// The key was rolled already: a key has one successor.
+    #[error("the API key was already rolled")]
+    KeyAlreadyRolled,
+    /// The key was revoked, so it cannot be rolled.
+    #[error("the API key is revoked")]
+    KeyRevoked,
+    /// The key expired, so it cannot be rolled.
+    #[error("the API key has expired")]
+    KeyExpired,
     /// A `test` key asked for a `live` key.
     #[error("a test key cannot create a live key")]
     EnvironmentNotPermitted,
@@ -46,7 +58,7 @@ impl From<StoreError> for AccountError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::EmailTaken => AccountError::EmailTaken,
-            StoreError::Contended => AccountError::Contended,
+            StoreError::Contended | StoreError::KeyChanged => AccountError::Contended,
             // Checked on the base item inside the write: the key or its organisation changed a moment ago.
             StoreError::CallerRefused => AccountError::Auth(AuthError::RevokedKey),
             StoreError::OrganizationInactive => AccountError::Auth(AuthError::OrganizationInactive),

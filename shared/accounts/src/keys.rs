@@ -1,19 +1,33 @@
-//! The lifecycle of API keys: list, create, revoke.
+//! Listing and creating API keys, and the rules every key change shares (what a caller may see, which keys
+//! keep an organisation from being locked out).
 
 use std::time::{Duration, SystemTime};
 
-use auth::{random_id, timestamp, DerivationSecret, Environment, Principal, Scope, Scopes};
+use auth::{
+    new_key_id, timestamp, AuthError, DerivationSecret, Environment, Principal, Scope, Scopes,
+};
 use serde::Serialize;
-use store::{ApiKeyRecord, Caller, RevocationGuard, Store, StoreError};
+use store::{ApiKeyRecord, Caller, Store, StoreError};
 
 use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
-use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
+use crate::{validate, AccountError, ApiKeyView, CreatedKeyView, KeyListView};
 
 /// The name of a key created without one, as documented.
 pub const DEFAULT_KEY_NAME: &str = "Default Key";
 const SECONDS_PER_DAY: u64 = 86_400;
-/// How many times a revocation re-reads and retries when a concurrent revocation wins the race.
+/// How many times a change to an existing key (revoke, edit) re-reads and retries when a concurrent change
+/// wins the race.
 pub const REVOCATION_ATTEMPTS: usize = 5;
+/// How many active keys (not revoked, not expired) an organisation may have, live and test together. A roll
+/// is not counted against it: its old key expires within a week.
+pub const MAX_ACTIVE_KEYS: usize = 100;
+/// How many times a creation counts the organisation's keys again when concurrent creations used up the room
+/// its count left (only near [`MAX_ACTIVE_KEYS`]).
+pub const KEY_CREATION_ATTEMPTS: usize = 5;
+/// The list's page size when `limit` is not given, and the largest `limit` accepted.
+pub const DEFAULT_PAGE_LIMIT: usize = 100;
+/// The largest `limit` a list request may ask for.
+pub const MAX_PAGE_LIMIT: usize = 100;
 
 /// POST /v1/account/api-keys's fields, types already checked; `None` takes the documented default.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -35,24 +49,65 @@ pub(crate) fn visible_to(principal: &Principal, key_environment: &str) -> bool {
     principal.environment == Environment::Live || key_environment == Environment::Test.as_str()
 }
 
-/// GET /v1/account/api-keys: every key of the caller's organisation the caller may see ([`visible_to`]),
-/// newest first, revoked ones included.
+/// A list request's paging parameters as they arrived (query string), checked here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: Option<String>,
+    pub starting_after: Option<String>,
+}
+
+/// GET /v1/account/api-keys: a page of the keys of the caller's organisation the caller may see
+/// ([`visible_to`]), newest first, revoked ones included; `has_more` says whether older keys remain, to be
+/// asked for with `starting_after` set to this page's last id.
 pub async fn list_keys(
     store: &Store,
     principal: &Principal,
+    page: PageRequest,
     now: SystemTime,
-) -> Result<Vec<ApiKeyView>, AccountError> {
-    let mut keys = store.list_keys(&principal.org_id).await?;
-    keys.retain(|key| visible_to(principal, &key.environment));
-    keys.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| a.key_id.cmp(&b.key_id))
-    });
-    Ok(keys
-        .iter()
-        .map(|key| ApiKeyView::from_record(key, now))
-        .collect())
+) -> Result<KeyListView, AccountError> {
+    let limit = match page.limit.as_deref() {
+        None => DEFAULT_PAGE_LIMIT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=MAX_PAGE_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                AccountError::invalid(
+                    "limit",
+                    format!("`limit` must be a whole number from 1 to {MAX_PAGE_LIMIT}."),
+                )
+            })?,
+    };
+    let starting_after = page
+        .starting_after
+        .as_deref()
+        .map(|raw| {
+            canonical_key_id(raw).ok_or_else(|| {
+                AccountError::invalid(
+                    "starting_after",
+                    "`starting_after` must be the `id` of a key from the previous page (key_...).",
+                )
+            })
+        })
+        .transpose()?;
+    // A test key sees test keys only: the filter is applied by DynamoDB, before the page is cut.
+    let environment = (principal.environment == Environment::Test).then_some("test");
+    let page = store
+        .list_keys_page(
+            &principal.org_id,
+            environment,
+            starting_after.as_deref(),
+            limit,
+        )
+        .await?;
+    Ok(KeyListView {
+        data: page
+            .keys
+            .iter()
+            .map(|key| ApiKeyView::from_record(key, now))
+            .collect(),
+        has_more: page.has_more,
+    })
 }
 
 /// POST /v1/account/api-keys: a new key with the documented defaults (`"Default Key"`, `live`,
@@ -113,7 +168,7 @@ pub async fn create_key(
     }
     let new_key = NewKey::new(environment, claim.as_ref())?;
     let key = ApiKeyRecord {
-        key_id: random_id("key")?,
+        key_id: new_key_id(now)?,
         org_id: principal.org_id.clone(),
         name,
         key_prefix: new_key.secret.prefix(),
@@ -127,6 +182,8 @@ pub async fn create_key(
         expires_at,
         last_used_at: None,
         revoked_at: None,
+        replaces: None,
+        replaced_by: None,
     };
     let created = CreatedKeyView::new(&key, &new_key.secret);
     let record = new_key.record(&created, now)?;
@@ -135,64 +192,38 @@ pub async fn create_key(
         scope: Scope::Admin.as_str(),
         now: &timestamp(now),
     };
-    match store.create_key(&key, caller, record.as_ref()).await {
-        Ok(()) => {
-            tracing::info!(org_id = %key.org_id, key_id = %key.key_id, created_by = %principal.key_id, "API key created");
-            Ok(created)
-        }
-        Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// DELETE /v1/account/api-keys/{key_id}: revokes the key (the record stays) and returns its metadata.
-///
-/// Revoking a revoked key returns it unchanged. A key of another organisation, and a live key asked for by a
-/// test key, are not found, exactly like a key that does not exist. The organisation's last active live
-/// admin key cannot be revoked (test keys never count: they cannot make live keys), even by two revocations
-/// racing each other: see [`RevocationGuard`].
-pub async fn revoke_key(
-    store: &Store,
-    principal: &Principal,
-    raw_key_id: &str,
-    now: SystemTime,
-) -> Result<ApiKeyView, AccountError> {
-    let key_id = canonical_key_id(raw_key_id).ok_or(AccountError::KeyNotFound)?;
-    let org_id = principal.org_id.as_str();
-    let revoked_at = timestamp(now);
-    for _ in 0..REVOCATION_ATTEMPTS {
-        let key = store
-            .get_key(org_id, &key_id)
+    for _ in 0..KEY_CREATION_ATTEMPTS {
+        let org = store
+            .get_organization(&principal.org_id)
             .await?
-            .filter(|key| visible_to(principal, &key.environment))
-            .ok_or(AccountError::KeyNotFound)?;
-        if !key.is_active {
-            return Ok(ApiKeyView::from_record(&key, now));
+            .ok_or(AccountError::AccountNotFound)?;
+        if !org.is_active {
+            return Err(AuthError::OrganizationInactive.into());
         }
-        let guard = if grants_live_admin(&key, now) {
-            let org = store
-                .get_organization(org_id)
-                .await?
-                .ok_or(AccountError::AccountNotFound)?;
-            let another_admin = store
-                .list_keys(org_id)
-                .await?
-                .iter()
-                .any(|other| other.key_id != key.key_id && grants_live_admin(other, now));
-            if !another_admin {
-                return Err(AccountError::LastAdminKey);
+        let active = store
+            .list_keys(&principal.org_id)
+            .await?
+            .iter()
+            .filter(|key| key.is_active && !is_expired(key, now))
+            .count();
+        if active >= MAX_ACTIVE_KEYS {
+            return Err(AccountError::KeyLimitReached);
+        }
+        // At most `MAX_ACTIVE_KEYS - active` creations, this one included, may commit from this count on.
+        let room = (MAX_ACTIVE_KEYS - active) as u64;
+        match store
+            .create_key(&key, caller, org.key_creations + room, record.as_ref())
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(org_id = %key.org_id, key_id = %key.key_id, created_by = %principal.key_id, "API key created");
+                return Ok(created);
             }
-            RevocationGuard::AdminCounterIs(org.admin_revocations)
-        } else {
-            RevocationGuard::None
-        };
-        match store.revoke_key(org_id, &key_id, &revoked_at, guard).await {
-            Ok(Some(revoked)) => {
-                tracing::info!(org_id, key_id = %key_id, revoked_by = %principal.key_id, "API key revoked");
-                return Ok(ApiKeyView::from_record(&revoked, now));
+            Err(StoreError::IdempotencyKeyUsed) => {
+                return twin_outcome(claim.as_ref(), store, now).await
             }
-            // Revoked meanwhile, or a concurrent revocation moved the counter: read again, decide again.
-            Ok(None) | Err(StoreError::Contended) => continue,
+            // Concurrent creations used up the room (or the organisation was deactivated): count again.
+            Err(StoreError::Contended) => continue,
             Err(err) => return Err(err.into()),
         }
     }
@@ -201,7 +232,7 @@ pub async fn revoke_key(
 
 /// Whether a key currently opens the admin routes for live keys: the keys that keep an organisation from
 /// being locked out (a test admin key cannot make a live key).
-fn grants_live_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
+pub(crate) fn grants_live_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
     key.is_active
         && key.environment == Environment::Live.as_str()
         && !is_expired(key, now)
@@ -210,7 +241,7 @@ fn grants_live_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
 
 /// The key id a path segment names, percent-decoded (API Gateway decodes path parameters, the local router
 /// does not): `key_` and 1 to 64 base62 characters, or nothing, so `../`, slashes and the like find no key.
-fn canonical_key_id(raw: &str) -> Option<String> {
+pub(crate) fn canonical_key_id(raw: &str) -> Option<String> {
     let decoded = percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .ok()?;

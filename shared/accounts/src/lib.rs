@@ -4,6 +4,7 @@
 mod error;
 mod idempotency;
 mod keys;
+mod lifecycle;
 mod plans;
 mod signup;
 pub mod validate;
@@ -15,8 +16,13 @@ pub use idempotency::{
     IdempotencyKey, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_CHARS, MIN_IDEMPOTENCY_KEY_CHARS,
 };
 pub use keys::{
-    create_key, list_keys, revoke_key, NewKeyInput, DEFAULT_KEY_NAME, REVOCATION_ATTEMPTS,
+    create_key, list_keys, NewKeyInput, PageRequest, DEFAULT_KEY_NAME, DEFAULT_PAGE_LIMIT,
+    KEY_CREATION_ATTEMPTS, MAX_ACTIVE_KEYS, MAX_PAGE_LIMIT, REVOCATION_ATTEMPTS,
+};
+pub use lifecycle::{
+    edit_key, revoke_key, roll_key, KeyEdit, RollInput, DEFAULT_ROLL_OVERLAP_HOURS,
+    MAX_ROLL_OVERLAP_HOURS,
 };
 pub use plans::{Plan, DEFAULT_PLAN_ID, PLANS};
 pub use signup::{get_account, signup, SignupInput};
-pub use views::{AccountView, ApiKeyView, CreatedKeyView, PlanView, SignupView};
+pub use views::{AccountView, ApiKeyView, CreatedKeyView, KeyListView, PlanView, SignupView};

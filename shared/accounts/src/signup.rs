@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use auth::{random_id, timestamp, DerivationSecret, Environment, Principal, Scopes};
+use auth::{new_key_id, random_id, timestamp, DerivationSecret, Environment, Principal, Scopes};
 use serde::Serialize;
 use store::{ApiKeyRecord, OrganizationRecord, Store, StoreError};
 
@@ -55,11 +55,12 @@ pub async fn signup(
         is_active: true,
         created_at: created_at.clone(),
         admin_revocations: 0,
+        key_creations: 0,
     };
     let new_key = NewKey::new(Environment::Live, claim.as_ref())?;
     let secret = &new_key.secret;
     let key = ApiKeyRecord {
-        key_id: random_id("key")?,
+        key_id: new_key_id(now)?,
         org_id: org.org_id.clone(),
         name: DEFAULT_KEY_NAME.to_owned(),
         key_prefix: secret.prefix(),
@@ -72,6 +73,8 @@ pub async fn signup(
         expires_at: None,
         last_used_at: None,
         revoked_at: None,
+        replaces: None,
+        replaced_by: None,
     };
     let signed_up = SignupView {
         account: AccountView::from_record(&org),

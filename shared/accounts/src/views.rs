@@ -44,6 +44,17 @@ pub struct ApiKeyView {
     pub last_used_at: Option<String>,
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// The key this one was rolled from.
+    pub replaces: Option<String>,
+    /// The key this one was rolled into (it stops working at `expires_at`).
+    pub replaced_by: Option<String>,
+}
+
+/// A page of the key list, Stripe's way: `has_more` beside `data`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyListView {
+    pub data: Vec<ApiKeyView>,
+    pub has_more: bool,
 }
 
 /// A key just created: the only answer that carries the full key.
@@ -58,6 +69,9 @@ pub struct CreatedKeyView {
     pub is_active: bool,
     pub created_at: String,
     pub expires_at: Option<String>,
+    /// On a roll's answer: the key this one replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 impl std::fmt::Debug for CreatedKeyView {
@@ -117,6 +131,8 @@ impl ApiKeyView {
             last_used_at: key.last_used_at.clone(),
             expires_at: key.expires_at.clone(),
             revoked_at: key.revoked_at.clone(),
+            replaces: key.replaces.clone(),
+            replaced_by: key.replaced_by.clone(),
         }
     }
 }
@@ -133,6 +149,7 @@ impl CreatedKeyView {
             is_active: true,
             created_at: key.created_at.clone(),
             expires_at: key.expires_at.clone(),
+            replaces: key.replaces.clone(),
         }
     }
 }

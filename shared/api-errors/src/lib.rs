@@ -78,7 +78,9 @@ fn store_error(err: &StoreError) -> ApiError {
         // A stored item of the wrong shape, or a random id that collided: a bug or a one-in-2^119 event.
         StoreError::Corrupt(_) | StoreError::AlreadyExists => ApiError::internal(),
         StoreError::EmailTaken => email_taken(),
-        StoreError::Contended | StoreError::IdempotencyKeyUsed => contended(),
+        StoreError::Contended | StoreError::IdempotencyKeyUsed | StoreError::KeyChanged => {
+            contended()
+        }
         StoreError::CallerRefused => auth_error(&AuthError::RevokedKey),
         StoreError::OrganizationInactive => auth_error(&AuthError::OrganizationInactive),
     }
@@ -163,6 +165,32 @@ fn account_error(err: &AccountError) -> ApiError {
             "last_admin_key",
             "This is the organisation's last active live admin key; create another live admin key before revoking it.",
         ),
+        AccountError::KeyLimitReached => ApiError::new(
+            StatusCode::CONFLICT,
+            "key_limit_reached",
+            format!(
+                "The organisation has {} active keys, the most it may have. Revoke a key it no longer uses, then create one.",
+                accounts::MAX_ACTIVE_KEYS
+            ),
+        ),
+        AccountError::KeyAlreadyRolled => ApiError::new(
+            StatusCode::CONFLICT,
+            "key_already_rolled",
+            "This key was already rolled; its successor is listed as `replaced_by`. Roll the successor instead.",
+        )
+        .with_param("key_id"),
+        AccountError::KeyRevoked => ApiError::new(
+            StatusCode::CONFLICT,
+            "key_revoked",
+            "This key is revoked and cannot be rolled. Create a new key instead.",
+        )
+        .with_param("key_id"),
+        AccountError::KeyExpired => ApiError::new(
+            StatusCode::CONFLICT,
+            "key_expired",
+            "This key has expired and cannot be rolled. Create a new key instead.",
+        )
+        .with_param("key_id"),
         AccountError::EnvironmentNotPermitted => ApiError::new(
             StatusCode::FORBIDDEN,
             "environment_not_permitted",

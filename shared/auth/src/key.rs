@@ -235,6 +235,23 @@ pub fn random_id(prefix: &str) -> Result<String, KeyGenerationError> {
     Ok(format!("{prefix}_{}", random_base62(20)?))
 }
 
+/// A key's id: `key_`, its creation time in milliseconds (8 base62 characters, most significant first: ids
+/// sort by creation until the year 8800) and 12 random base62 characters (71 bits). Keys are stored under
+/// their id, so DynamoDB returns an organisation's keys newest first and a page of the list is one query.
+pub fn new_key_id(now: std::time::SystemTime) -> Result<String, KeyGenerationError> {
+    let mut millis = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    let mut time = [b'0'; 8];
+    for digit in time.iter_mut().rev() {
+        *digit = BASE62[(millis % 62) as usize];
+        millis /= 62;
+    }
+    let time: String = time.iter().map(|&b| char::from(b)).collect();
+    Ok(format!("key_{time}{}", random_base62(12)?))
+}
+
 /// `len` base62 characters from the OS CSPRNG.
 fn random_base62(len: usize) -> Result<String, KeyGenerationError> {
     base62(len, |buffer| {
@@ -421,6 +438,16 @@ mod tests {
     fn a_short_derivation_secret_is_refused_and_never_printed() {
         assert!(DerivationSecret::new([1u8; 31]).is_none());
         assert_eq!(format!("{:?}", derivation_secret()), "DerivationSecret(..)");
+    }
+
+    #[test]
+    fn key_ids_sort_by_creation_time() {
+        let start = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        let earlier = new_key_id(start).expect("random source");
+        let later = new_key_id(start + std::time::Duration::from_millis(1)).expect("random source");
+        assert!(earlier < later, "{earlier} < {later}");
+        assert_eq!(earlier.len(), 24);
+        assert!(earlier.starts_with("key_"));
     }
 
     #[test]

@@ -13,8 +13,8 @@ pub use authenticate::{authenticate, AuthError, Principal, LAST_USED_RESOLUTION}
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
 pub use key::{
-    random_bytes, random_id, ApiKeySecret, DerivationSecret, Environment, KeyGenerationError,
-    MissingDerivationSecret, KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES,
-    RANDOM_PART_LEN,
+    new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret, Environment,
+    KeyGenerationError, MissingDerivationSecret, KEY_PREFIX_VISIBLE_CHARS,
+    MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
 };
 pub use scope::{Scope, ScopeError, Scopes};

@@ -81,6 +81,12 @@ impl Scopes {
         self.0.contains(&required) || self.0.contains(&Scope::Admin)
     }
 
+    /// Whether these scopes grant nothing that `current` does not (each is allowed by it): the only change
+    /// an existing key's scopes may take.
+    pub fn narrows(&self, current: &Scopes) -> bool {
+        self.0.iter().all(|scope| current.allows(*scope))
+    }
+
     /// Whether this set holds `admin` itself.
     pub fn is_admin(&self) -> bool {
         self.0.contains(&Scope::Admin)
@@ -127,6 +133,18 @@ mod tests {
     fn admin_implies_every_scope() {
         let admin = Scopes::parse(&["admin"]).expect("valid");
         assert!(Scope::ALL.into_iter().all(|s| admin.allows(s)));
+    }
+
+    #[test]
+    fn a_subset_narrows_and_admin_covers_every_narrowing() {
+        let admin = Scopes::parse(&["admin"]).expect("valid");
+        let read_write = Scopes::parse(&["read", "write"]).expect("valid");
+        let read = Scopes::parse(&["read"]).expect("valid");
+        assert!(read.narrows(&read_write));
+        assert!(read_write.narrows(&admin));
+        assert!(!admin.narrows(&read_write));
+        assert!(!read_write.narrows(&read));
+        assert!(read_write.narrows(&read_write));
     }
 
     #[test]

@@ -48,10 +48,18 @@ struct Success<'a, T: Serialize> {
 
 /// A success envelope with `data` and the given status.
 pub fn json_response<T: Serialize>(status: StatusCode, data: &T) -> Response<Body> {
-    match serde_json::to_string(&Success {
-        success: true,
-        data,
-    }) {
+    serialised(
+        status,
+        &Success {
+            success: true,
+            data,
+        },
+    )
+}
+
+/// `envelope` as the JSON body of a `status` answer; a 500 if it cannot be serialised.
+fn serialised(status: StatusCode, envelope: &impl Serialize) -> Response<Body> {
+    match serde_json::to_string(envelope) {
         Ok(text) => with_json_body(status, text),
         Err(err) => {
             tracing::error!(error = %err, "response could not be serialised");
@@ -63,6 +71,24 @@ pub fn json_response<T: Serialize>(status: StatusCode, data: &T) -> Response<Bod
 /// 200 with `data`, as whichever result type the handler returns.
 pub fn ok<T: Serialize, E>(data: &T) -> Result<Response<Body>, E> {
     Ok(json_response(StatusCode::OK, data))
+}
+
+/// 200 with one page of a list: `data` and, beside it, `has_more` (Stripe's list shape).
+pub fn ok_page<T: Serialize, E>(data: &[T], has_more: bool) -> Result<Response<Body>, E> {
+    #[derive(Serialize)]
+    struct Page<'a, T> {
+        success: bool,
+        data: &'a [T],
+        has_more: bool,
+    }
+    Ok(serialised(
+        StatusCode::OK,
+        &Page {
+            success: true,
+            data,
+            has_more,
+        },
+    ))
 }
 
 /// 201 with `data`: something was created.
@@ -93,6 +119,25 @@ pub fn header_text<'r>(request: &'r Request, name: &str) -> Result<Option<&'r st
             )
         }),
     }
+}
+
+/// A query-string parameter, decoded (`%xx` and `+`), from the request's own URI (API Gateway and the
+/// local router both put the raw query string there); `None` when absent. A parameter given twice is a 400
+/// naming it, rather than a guess at which one was meant.
+pub fn query_parameter(request: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    let query = request.uri().query().unwrap_or_default();
+    let mut values = form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned());
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::invalid(
+            "invalid_value",
+            name,
+            format!("The `{name}` query parameter must be given once."),
+        ));
+    }
+    Ok(first)
 }
 
 /// The id that ties a response to its logs: the Lambda invocation's request id where there is one,

@@ -4,6 +4,7 @@
 //! that keeps the data consistent) can be read in one file.
 
 mod client;
+mod lifecycle;
 mod records;
 pub mod schema;
 
@@ -11,15 +12,14 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
 pub use client::{
     aws_trust_context, build_client, client_config, ClientSettings, TrustRoots,
     AWS_ROOT_CERTIFICATES,
 };
+pub use lifecycle::{KeyChange, KeyPage, Rolling, ScopesChange};
 use records::{
     email_partition, idempotency_partition, key_sort, org_partition, EMAIL_SORT, IDEMPOTENCY_SORT,
     KEY_SORT_PREFIX, ORG_SORT,
@@ -52,6 +52,10 @@ pub enum StoreError {
     /// DynamoDB could not be reached, timed out, throttled us or refused the call.
     #[error("DynamoDB is unavailable: {0}")]
     Unavailable(String),
+    /// The key to be changed is no longer what the change was decided on (revoked, rolled or expired
+    /// meanwhile): read it again to say why.
+    #[error("the key changed before the write")]
+    KeyChanged,
     /// A stored item does not have the shape this code writes.
     #[error("a stored item is malformed: {0}")]
     Corrupt(String),
@@ -67,10 +71,11 @@ pub(crate) fn unavailable(operation: &str, err: impl std::error::Error) -> Store
 /// A write that creates an item and never overwrites one (the new key's `PutItem` and signup's puts).
 const NEW_ITEM_CONDITION: &str = "attribute_not_exists(#pk)";
 
-/// Revoking marks the key inactive and stamps the time, only if it exists and is still active; the single
-/// update and the transactional one share these.
-const REVOKE_UPDATE: &str = "SET is_active = :false, revoked_at = :now";
-const REVOKE_CONDITION: &str = "attribute_exists(#pk) AND is_active = :true";
+/// What the calling key's base item must still say for its change to commit: active, holding the scope the
+/// change needs (or `admin`), unexpired.
+const CALLER_CONDITION: &str =
+    "is_active = :true AND (contains(scopes, :scope) OR contains(scopes, :admin)) \
+     AND (attribute_not_exists(expires_at) OR expires_at > :now)";
 
 /// How many times a transaction is sent again when concurrent transactions on the same items cancel it
 /// (`TransactionConflict`: nothing was written), with a short, growing pause between.
@@ -188,43 +193,37 @@ impl Store {
 
     /// Stores a new key, in one transaction with what makes it allowed: the calling key is still active,
     /// unexpired and holds `caller.scope` (on its base item, so a revocation the key-hash index has not seen
-    /// yet still stops it), the organisation is active, and, for an idempotent request, its record is new.
+    /// yet still stops it), the organisation is active and its `key_creations` counter, which the write
+    /// bumps, is still below `key_creations_below` (so creations racing near the key limit cannot pass it
+    /// together: [`StoreError::Contended`], count again), and, for an idempotent request, its record is new.
     pub async fn create_key(
         &self,
         key: &ApiKeyRecord,
         caller: Caller<'_>,
+        key_creations_below: u64,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError> {
-        let caller_check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(org_partition(&key.org_id)))
-            .key(SORT_KEY, AttributeValue::S(key_sort(caller.key_id)))
-            .condition_expression(
-                "is_active = :true AND (contains(scopes, :scope) OR contains(scopes, :admin)) \
-                 AND (attribute_not_exists(expires_at) OR expires_at > :now)",
-            )
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":scope", AttributeValue::S(caller.scope.to_owned()))
-            .expression_attribute_values(":admin", AttributeValue::S("admin".to_owned()))
-            .expression_attribute_values(":now", AttributeValue::S(caller.now.to_owned()))
-            .build()
-            .map_err(build_error)?;
-        let org_check = ConditionCheck::builder()
+        let counter = Update::builder()
             .table_name(&self.table)
             .key(PARTITION_KEY, AttributeValue::S(org_partition(&key.org_id)))
             .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
-            .condition_expression("is_active = :true")
+            .update_expression("SET key_creations = if_not_exists(key_creations, :zero) + :one")
+            .condition_expression(
+                "is_active = :true AND (attribute_not_exists(key_creations) OR key_creations < :bound)",
+            )
             .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(
+                ":bound",
+                AttributeValue::N(key_creations_below.to_string()),
+            )
             .build()
             .map_err(build_error)?;
         let mut items = vec![
             self.put_new(key.to_item())?,
-            TransactWriteItem::builder()
-                .condition_check(caller_check)
-                .build(),
-            TransactWriteItem::builder()
-                .condition_check(org_check)
-                .build(),
+            self.caller_check(&key.org_id, caller)?,
+            TransactWriteItem::builder().update(counter).build(),
         ];
         if let Some(record) = idempotency {
             items.push(self.put_idempotency_record(record)?);
@@ -240,11 +239,46 @@ impl Store {
             Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 1) => {
                 Err(StoreError::CallerRefused)
             }
+            // Deactivated, or creations since the caller counted used up its room: it counts again.
             Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 2) => {
-                Err(StoreError::OrganizationInactive)
+                Err(StoreError::Contended)
             }
             Transacted::Refused(_) => Err(StoreError::AlreadyExists),
         }
+    }
+
+    /// A transaction's check that the calling key is still active, unexpired and holds `caller.scope`, on
+    /// its base item.
+    fn caller_check(
+        &self,
+        org_id: &str,
+        caller: Caller<'_>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+            .key(SORT_KEY, AttributeValue::S(key_sort(caller.key_id)))
+            .condition_expression(CALLER_CONDITION)
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":scope", AttributeValue::S(caller.scope.to_owned()))
+            .expression_attribute_values(":admin", AttributeValue::S("admin".to_owned()))
+            .expression_attribute_values(":now", AttributeValue::S(caller.now.to_owned()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// A transaction's check that the organisation is active, on its item.
+    fn organization_active_check(&self, org_id: &str) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+            .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+            .condition_expression("is_active = :true")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// Reads an idempotency record (strongly consistent: its request may have committed a moment ago).
@@ -362,82 +396,6 @@ impl Store {
                 Err(StoreError::AlreadyExists)
             }
             Err(err) => Err(unavailable("PutItem(key)", err)),
-        }
-    }
-
-    /// Marks an active key revoked (the record stays, for the audit trail) and returns its new state.
-    ///
-    /// Returns `Ok(None)` when the key is no longer active (revoked meanwhile) and
-    /// [`StoreError::Contended`] when the guard's counter moved: the caller reads again and decides again.
-    pub async fn revoke_key(
-        &self,
-        org_id: &str,
-        key_id: &str,
-        revoked_at: &str,
-        guard: RevocationGuard,
-    ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        match guard {
-            RevocationGuard::None => {
-                let result = self
-                    .client
-                    .update_item()
-                    .table_name(&self.table)
-                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
-                    .update_expression(REVOKE_UPDATE)
-                    .condition_expression(REVOKE_CONDITION)
-                    .expression_attribute_names("#pk", PARTITION_KEY)
-                    .expression_attribute_values(":false", AttributeValue::Bool(false))
-                    .expression_attribute_values(":true", AttributeValue::Bool(true))
-                    .expression_attribute_values(":now", AttributeValue::S(revoked_at.to_owned()))
-                    .return_values(ReturnValue::AllNew)
-                    .send()
-                    .await;
-                match result {
-                    Ok(output) => output.attributes().map(ApiKeyRecord::from_item).transpose(),
-                    Err(err)
-                        if err
-                            .as_service_error()
-                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                    {
-                        Ok(None)
-                    }
-                    Err(err) => Err(unavailable("UpdateItem(revoke)", err)),
-                }
-            }
-            RevocationGuard::AdminCounterIs(seen) => {
-                let key_update = Update::builder()
-                    .table_name(&self.table)
-                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
-                    .update_expression(REVOKE_UPDATE)
-                    .condition_expression(REVOKE_CONDITION)
-                    .expression_attribute_names("#pk", PARTITION_KEY)
-                    .expression_attribute_values(":false", AttributeValue::Bool(false))
-                    .expression_attribute_values(":true", AttributeValue::Bool(true))
-                    .expression_attribute_values(":now", AttributeValue::S(revoked_at.to_owned()));
-                let counter_update = Update::builder()
-                    .table_name(&self.table)
-                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-                    .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
-                    .update_expression("SET admin_revocations = admin_revocations + :one")
-                    .condition_expression("admin_revocations = :seen")
-                    .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()));
-                let items = vec![
-                    TransactWriteItem::builder()
-                        .update(key_update.build().map_err(build_error)?)
-                        .build(),
-                    TransactWriteItem::builder()
-                        .update(counter_update.build().map_err(build_error)?)
-                        .build(),
-                ];
-                match self.transact("TransactWriteItems(revoke)", items).await? {
-                    Transacted::Committed => self.get_key(org_id, key_id).await,
-                    Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 0) => Ok(None),
-                    Transacted::Refused(_) => Err(StoreError::Contended),
-                }
-            }
         }
     }
 

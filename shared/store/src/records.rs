@@ -23,6 +23,10 @@ pub struct OrganizationRecord {
     /// Bumped by every revocation of an active admin key, so that two revocations racing for the last admin
     /// key cannot both succeed (optimistic concurrency on the organisation item).
     pub admin_revocations: u64,
+    /// Bumped by every key creation. A creation that counted `n` active keys while this read `c` commits only
+    /// while it is below `c + (limit − n)`, so creations racing near the organisation's key limit cannot
+    /// together pass it, and creations far from it never wait for each other. Absent on older items: 0.
+    pub key_creations: u64,
 }
 
 /// An API key's stored form: never the key itself, only its SHA-256.
@@ -45,6 +49,10 @@ pub struct ApiKeyRecord {
     pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// The key this one was rolled from.
+    pub replaces: Option<String>,
+    /// The key this one was rolled into: a key is rolled once.
+    pub replaced_by: Option<String>,
 }
 
 impl std::fmt::Debug for ApiKeyRecord {
@@ -142,6 +150,10 @@ impl OrganizationRecord {
                 "admin_revocations".to_owned(),
                 AttributeValue::N(self.admin_revocations.to_string()),
             ),
+            (
+                "key_creations".to_owned(),
+                AttributeValue::N(self.key_creations.to_string()),
+            ),
         ])
     }
 
@@ -154,6 +166,10 @@ impl OrganizationRecord {
             is_active: boolean(item, "is_active")?,
             created_at: string(item, "created_at")?,
             admin_revocations: number(item, "admin_revocations")?,
+            key_creations: match item.get("key_creations") {
+                None => 0,
+                Some(_) => number(item, "key_creations")?,
+            },
         })
     }
 }
@@ -184,6 +200,8 @@ impl ApiKeyRecord {
             ("expires_at", &self.expires_at),
             ("last_used_at", &self.last_used_at),
             ("revoked_at", &self.revoked_at),
+            ("replaces", &self.replaces),
+            ("replaced_by", &self.replaced_by),
         ] {
             if let Some(value) = value {
                 item.insert(name.to_owned(), s(value));
@@ -217,6 +235,8 @@ impl ApiKeyRecord {
             expires_at: optional_string(item, "expires_at")?,
             last_used_at: optional_string(item, "last_used_at")?,
             revoked_at: optional_string(item, "revoked_at")?,
+            replaces: optional_string(item, "replaces")?,
+            replaced_by: optional_string(item, "replaced_by")?,
         })
     }
 }

@@ -88,12 +88,16 @@ async fn each_route_costs_what_the_readme_says() {
         .await;
     // Admin routes: the index read, then the caller's key confirmed on its base item (strongly consistent).
     assert_eq!(log.take(), ["Query", "GetItem", "Query"]);
-    // Creation: one transaction (the key, the caller's key and the organisation checked on their items).
+    // Creation: the organisation and its keys counted against the key limit, then one transaction (the key,
+    // the caller's key and the organisation's counter checked on their items).
     call(Method::POST, "/v1/account/api-keys")
         .bearer(&org.admin_key)
         .send(&store)
         .await;
-    assert_eq!(log.take(), ["Query", "GetItem", "TransactWriteItems"]);
+    assert_eq!(
+        log.take(),
+        ["Query", "GetItem", "GetItem", "Query", "TransactWriteItems"]
+    );
     // With an Idempotency-Key, one more read: the record of an earlier try.
     call(Method::POST, "/v1/account/api-keys")
         .bearer(&org.admin_key)
@@ -102,7 +106,14 @@ async fn each_route_costs_what_the_readme_says() {
         .await;
     assert_eq!(
         log.take(),
-        ["Query", "GetItem", "GetItem", "TransactWriteItems"]
+        [
+            "Query",
+            "GetItem",
+            "GetItem",
+            "GetItem",
+            "Query",
+            "TransactWriteItems"
+        ]
     );
     call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
         .bearer(&org.admin_key)

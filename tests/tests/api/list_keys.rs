@@ -31,6 +31,8 @@ async fn list_keys_shows_every_documented_field_and_never_the_key_or_its_hash() 
                 "key_prefix",
                 "last_used_at",
                 "name",
+                "replaced_by",
+                "replaces",
                 "revoked_at",
                 "scopes"
             ]

@@ -103,7 +103,13 @@ async fn the_creation_transaction_refuses_a_caller_key_revoked_after_it_was_read
         scope: "admin",
         now: "2026-01-01T00:00:01Z",
     };
-    let result = store.create_key(&key, caller, None).await;
+    let counter = store
+        .get_organization(&org.org_id)
+        .await
+        .expect("read")
+        .expect("organisation")
+        .key_creations;
+    let result = store.create_key(&key, caller, counter + 1, None).await;
     assert!(
         matches!(result, Err(StoreError::CallerRefused)),
         "{result:?}"
@@ -132,7 +138,13 @@ async fn the_creation_transaction_refuses_a_caller_key_without_the_admin_scope()
         scope: "admin",
         now: "2026-01-01T00:00:01Z",
     };
-    let result = store.create_key(&key, caller, None).await;
+    let counter = store
+        .get_organization(&org.org_id)
+        .await
+        .expect("read")
+        .expect("organisation")
+        .key_creations;
+    let result = store.create_key(&key, caller, counter + 1, None).await;
     assert!(
         matches!(result, Err(StoreError::CallerRefused)),
         "{result:?}"

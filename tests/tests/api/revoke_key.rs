@@ -199,11 +199,11 @@ async fn a_non_admin_key_cannot_revoke_keys() {
 }
 
 #[tokio::test]
-async fn get_on_a_key_is_a_405_allowing_delete() {
+async fn get_on_a_key_is_a_405_allowing_patch_and_delete() {
     let store = fresh_store().await;
     let answer = call(Method::GET, "/v1/account/api-keys/key_abc123")
         .send(&store)
         .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers["allow"], "DELETE");
+    assert_eq!(answer.headers["allow"], "PATCH, DELETE");
 }

@@ -1,0 +1,348 @@
+//! Changing an existing key: revoke it, roll it into a successor, rename it or narrow its scopes.
+//!
+//! Each finds the key among those the caller may see (another organisation's key, or a live key asked for
+//! by a test key, is the 404 of a key that does not exist), and none may leave the organisation without an
+//! active live admin key.
+
+use std::time::{Duration, SystemTime};
+
+use auth::{
+    new_key_id, parse_timestamp, timestamp, AuthError, DerivationSecret, Environment, Principal,
+    Scope, Scopes,
+};
+use serde::Serialize;
+use store::{
+    ApiKeyRecord, Caller, KeyChange, RevocationGuard, Rolling, ScopesChange, Store, StoreError,
+};
+
+use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
+use crate::keys::{
+    canonical_key_id, grants_live_admin, is_expired, visible_to, REVOCATION_ATTEMPTS,
+};
+use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
+
+/// How long a rolled key keeps working when the roll does not say: a day, for a deploy to pick up its
+/// successor.
+pub const DEFAULT_ROLL_OVERLAP_HOURS: i64 = 24;
+/// The longest overlap a roll may ask for: a week.
+pub const MAX_ROLL_OVERLAP_HOURS: i64 = 168;
+const SECONDS_PER_HOUR: u64 = 3_600;
+
+/// POST /v1/account/api-keys/{key_id}/roll's fields, types already checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RollInput {
+    pub expires_in_hours: Option<i64>,
+}
+
+/// PATCH /v1/account/api-keys/{key_id}'s fields, types already checked; `None` leaves the field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KeyEdit {
+    pub name: Option<String>,
+    pub scopes: Option<Vec<String>>,
+}
+
+/// The caller's key, confirmed in the write's own transaction.
+fn caller<'a>(principal: &'a Principal, now: &'a str) -> Caller<'a> {
+    Caller {
+        key_id: &principal.key_id,
+        scope: Scope::Admin.as_str(),
+        now,
+    }
+}
+
+/// The key `raw_key_id` names, if the caller may see it.
+async fn find_visible(
+    store: &Store,
+    principal: &Principal,
+    raw_key_id: &str,
+) -> Result<ApiKeyRecord, AccountError> {
+    let key_id = canonical_key_id(raw_key_id).ok_or(AccountError::KeyNotFound)?;
+    store
+        .get_key(&principal.org_id, &key_id)
+        .await?
+        .filter(|key| visible_to(principal, &key.environment))
+        .ok_or(AccountError::KeyNotFound)
+}
+
+/// What a change that takes admin access away from `key` must check: nothing when the key grants none;
+/// otherwise that another active live admin key exists, under the organisation's counter (so two such
+/// changes racing for the last admin key cannot both commit).
+async fn admin_guard(
+    store: &Store,
+    key: &ApiKeyRecord,
+    now: SystemTime,
+) -> Result<RevocationGuard, AccountError> {
+    if !grants_live_admin(key, now) {
+        return Ok(RevocationGuard::None);
+    }
+    let org = store
+        .get_organization(&key.org_id)
+        .await?
+        .ok_or(AccountError::AccountNotFound)?;
+    let another_admin = store
+        .list_keys(&key.org_id)
+        .await?
+        .iter()
+        .any(|other| other.key_id != key.key_id && grants_live_admin(other, now));
+    if !another_admin {
+        return Err(AccountError::LastAdminKey);
+    }
+    Ok(RevocationGuard::AdminCounterIs(org.admin_revocations))
+}
+
+/// DELETE /v1/account/api-keys/{key_id}: revokes the key (the record stays) and returns its metadata.
+///
+/// Revoking a revoked key returns it unchanged. The organisation's last active live admin key cannot be
+/// revoked (test keys never count: they cannot make live keys), even by two revocations racing.
+pub async fn revoke_key(
+    store: &Store,
+    principal: &Principal,
+    raw_key_id: &str,
+    now: SystemTime,
+) -> Result<ApiKeyView, AccountError> {
+    let revoked_at = timestamp(now);
+    for _ in 0..REVOCATION_ATTEMPTS {
+        let key = find_visible(store, principal, raw_key_id).await?;
+        if !key.is_active {
+            return Ok(ApiKeyView::from_record(&key, now));
+        }
+        let guard = admin_guard(store, &key, now).await?;
+        let change = KeyChange::Revoke { at: &revoked_at };
+        match store
+            .change_key(&key.org_id, &key.key_id, change, guard)
+            .await
+        {
+            Ok(Some(revoked)) => {
+                tracing::info!(org_id = %key.org_id, key_id = %key.key_id, revoked_by = %principal.key_id, "API key revoked");
+                return Ok(ApiKeyView::from_record(&revoked, now));
+            }
+            // Revoked meanwhile, or a concurrent revocation moved the counter: read again, decide again.
+            Ok(None) | Err(StoreError::Contended) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AccountError::Contended)
+}
+
+/// PATCH /v1/account/api-keys/{key_id}: renames the key and/or narrows its scopes, and returns it.
+///
+/// Scopes may only be narrowed ([`Scopes::narrows`]); taking `admin` from the organisation's last active live
+/// admin key is refused as its revocation would be. An empty edit returns the key unchanged.
+pub async fn edit_key(
+    store: &Store,
+    principal: &Principal,
+    raw_key_id: &str,
+    edit: KeyEdit,
+    now: SystemTime,
+) -> Result<ApiKeyView, AccountError> {
+    let name = edit
+        .name
+        .as_deref()
+        .map(|name| validate::name("name", name))
+        .transpose()?;
+    let requested = edit
+        .scopes
+        .as_deref()
+        .map(|names| {
+            Scopes::parse(names).map_err(|err| {
+                AccountError::invalid(
+                    "scopes",
+                    format!(
+                        "{err}: `scopes` must be a non-empty list of read, write, delete, admin."
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    for _ in 0..REVOCATION_ATTEMPTS {
+        let key = find_visible(store, principal, raw_key_id).await?;
+        if name.is_none() && requested.is_none() {
+            return Ok(ApiKeyView::from_record(&key, now));
+        }
+        let new_scopes = requested.as_ref().map(Scopes::names);
+        let mut guard = RevocationGuard::None;
+        if let Some(requested) = &requested {
+            let current = Scopes::parse(&key.scopes).map_err(|err| {
+                AccountError::Internal(format!("key {} has unusable scopes: {err}", key.key_id))
+            })?;
+            if !requested.narrows(&current) {
+                return Err(AccountError::invalid(
+                    "scopes",
+                    format!(
+                        "Scopes can only be narrowed: this key has {:?}. Create a new key for wider access.",
+                        current.names()
+                    ),
+                ));
+            }
+            if !requested.is_admin() {
+                guard = admin_guard(store, &key, now).await?;
+            }
+        }
+        let change = KeyChange::Edit {
+            name: name.as_deref(),
+            scopes: new_scopes.as_deref().map(|new| ScopesChange {
+                seen: &key.scopes,
+                new,
+            }),
+        };
+        match store
+            .change_key(&key.org_id, &key.key_id, change, guard)
+            .await
+        {
+            Ok(Some(edited)) => {
+                tracing::info!(org_id = %key.org_id, key_id = %key.key_id, edited_by = %principal.key_id, "API key edited");
+                return Ok(ApiKeyView::from_record(&edited, now));
+            }
+            // Its scopes changed meanwhile, or a concurrent change moved the counter: read again.
+            Ok(None) | Err(StoreError::Contended) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AccountError::Contended)
+}
+
+/// POST /v1/account/api-keys/{key_id}/roll: a successor with the same name, environment and scopes (and,
+/// when the key had an expiry, the same lifetime from now), shown in full this once; the rolled key keeps
+/// working for `expires_in_hours` (0 to 168, default 24; never longer than it would have) and then fails as
+/// expired. A key is rolled once: a second roll, or a roll of a revoked or expired key, is a 409.
+///
+/// With an `Idempotency-Key`, a retry gets the same successor again, as for creation.
+pub async fn roll_key(
+    store: &Store,
+    principal: &Principal,
+    raw_key_id: &str,
+    input: RollInput,
+    idempotency: Option<&IdempotencyKey>,
+    derivation: &DerivationSecret,
+    now: SystemTime,
+) -> Result<CreatedKeyView, AccountError> {
+    let claim = idempotency
+        .map(|key| {
+            Claim::new(
+                key,
+                derivation,
+                &principal.key_id,
+                &(
+                    "POST /v1/account/api-keys/{key_id}/roll",
+                    raw_key_id,
+                    &input,
+                ),
+            )
+        })
+        .transpose()?;
+    let hours = input.expires_in_hours.unwrap_or(DEFAULT_ROLL_OVERLAP_HOURS);
+    if !(0..=MAX_ROLL_OVERLAP_HOURS).contains(&hours) {
+        return Err(AccountError::invalid(
+            "expires_in_hours",
+            format!("`expires_in_hours` must be between 0 and {MAX_ROLL_OVERLAP_HOURS} (0 stops the old key at once)."),
+        ));
+    }
+    if let Some(previous) = earlier_outcome(claim.as_ref(), store, now).await? {
+        return Ok(previous);
+    }
+    let rolled = find_visible(store, principal, raw_key_id).await?;
+    refuse_unrollable(&rolled, principal, now)?;
+    let overlap_end = timestamp(now + Duration::from_secs(hours.unsigned_abs() * SECONDS_PER_HOUR));
+    let rolled_key_expires_at = match &rolled.expires_at {
+        Some(expiry) if *expiry < overlap_end => expiry.clone(),
+        _ => overlap_end,
+    };
+    let environment = Environment::parse(&rolled.environment).ok_or_else(|| {
+        AccountError::Internal(format!(
+            "key {} has environment `{}`",
+            rolled.key_id, rolled.environment
+        ))
+    })?;
+    let new_key = NewKey::new(environment, claim.as_ref())?;
+    let successor = ApiKeyRecord {
+        key_id: new_key_id(now)?,
+        org_id: rolled.org_id.clone(),
+        name: rolled.name.clone(),
+        key_prefix: new_key.secret.prefix(),
+        environment: rolled.environment.clone(),
+        scopes: rolled.scopes.clone(),
+        key_hash: new_key.secret.hash(),
+        is_active: true,
+        // The transaction checks the organisation's own flag.
+        org_is_active: true,
+        created_at: timestamp(now),
+        expires_at: successor_expiry(&rolled, now)?,
+        last_used_at: None,
+        revoked_at: None,
+        replaces: Some(rolled.key_id.clone()),
+        replaced_by: None,
+    };
+    let created = CreatedKeyView::new(&successor, &new_key.secret);
+    let record = new_key.record(&created, now)?;
+    let now_text = timestamp(now);
+    let rolling = Rolling {
+        successor: &successor,
+        rolled_key_id: &rolled.key_id,
+        rolled_key_expires_at: &rolled_key_expires_at,
+    };
+    match store
+        .roll_key(rolling, caller(principal, &now_text), record.as_ref())
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(org_id = %rolled.org_id, key_id = %successor.key_id, replaces = %rolled.key_id, rolled_by = %principal.key_id, "API key rolled");
+            Ok(created)
+        }
+        Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,
+        Err(StoreError::KeyChanged) => {
+            // Revoked, rolled or expired since it was read (a racing roll, most likely): say which.
+            let current = find_visible(store, principal, &rolled.key_id).await?;
+            refuse_unrollable(&current, principal, now)?;
+            Err(AccountError::Contended)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Why `key` cannot be rolled, if it cannot: revoked, rolled already, expired. When it is the caller's own
+/// key, revoked and expired are the caller's authentication failing.
+fn refuse_unrollable(
+    key: &ApiKeyRecord,
+    principal: &Principal,
+    now: SystemTime,
+) -> Result<(), AccountError> {
+    let own = key.key_id == principal.key_id;
+    if !key.is_active {
+        return Err(if own {
+            AuthError::RevokedKey.into()
+        } else {
+            AccountError::KeyRevoked
+        });
+    }
+    if key.replaced_by.is_some() {
+        return Err(AccountError::KeyAlreadyRolled);
+    }
+    if is_expired(key, now) {
+        return Err(if own {
+            AuthError::ExpiredKey.into()
+        } else {
+            AccountError::KeyExpired
+        });
+    }
+    Ok(())
+}
+
+/// A successor's expiry: none when the rolled key had none; otherwise the rolled key's whole lifetime
+/// (`expires_at` − `created_at`), counted from now, so a 90-day key rolls into a 90-day key. Timestamps
+/// this code did not write fail the roll rather than make a key that never expires.
+fn successor_expiry(
+    rolled: &ApiKeyRecord,
+    now: SystemTime,
+) -> Result<Option<String>, AccountError> {
+    let Some(expires_at) = rolled.expires_at.as_deref() else {
+        return Ok(None);
+    };
+    let unreadable =
+        || AccountError::Internal(format!("key {} has unreadable timestamps", rolled.key_id));
+    let expires_at = parse_timestamp(expires_at).ok_or_else(unreadable)?;
+    let created_at = parse_timestamp(&rolled.created_at).ok_or_else(unreadable)?;
+    let lifetime = expires_at
+        .duration_since(created_at)
+        .map_err(|_| unreadable())?;
+    Ok(Some(timestamp(now + lifetime)))
+}

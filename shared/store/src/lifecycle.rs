@@ -1,0 +1,339 @@
+//! Reads and writes of an organisation's existing keys: a page of the list, roll, edit, revoke.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+
+use crate::records::{key_sort, org_partition, KEY_SORT_PREFIX, ORG_SORT};
+use crate::schema::{PARTITION_KEY, SORT_KEY};
+use crate::{
+    build_error, unavailable, ApiKeyRecord, Caller, IdempotencyRecord, RevocationGuard, Store,
+    StoreError, Transacted, CALLER_CONDITION,
+};
+
+/// One page of an organisation's keys, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPage {
+    pub keys: Vec<ApiKeyRecord>,
+    /// Whether keys older than the last one on this page remain.
+    pub has_more: bool,
+}
+
+/// A change to one existing key.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyChange<'a> {
+    /// Mark it inactive and stamp the time (the record stays, for the audit trail); only an active key.
+    Revoke { at: &'a str },
+    /// Rename it and/or set its scopes.
+    Edit {
+        name: Option<&'a str>,
+        scopes: Option<ScopesChange<'a>>,
+    },
+}
+
+/// New scopes for a key, written only if its scopes are still those the change was decided on (so two
+/// edits racing cannot widen a key between them).
+#[derive(Debug, Clone, Copy)]
+pub struct ScopesChange<'a> {
+    pub seen: &'a [String],
+    pub new: &'a [String],
+}
+
+/// A roll: the successor to store, and what happens to the key it replaces.
+#[derive(Debug, Clone, Copy)]
+pub struct Rolling<'a> {
+    pub successor: &'a ApiKeyRecord,
+    /// The key rolled: it must still be active, unexpired and never rolled.
+    pub rolled_key_id: &'a str,
+    /// When the rolled key stops working (its `expires_at` from now on).
+    pub rolled_key_expires_at: &'a str,
+}
+
+/// An update expression with its condition, names and values: one form for `UpdateItem` and for a
+/// transaction's `Update`.
+struct Expression {
+    update: String,
+    condition: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl KeyChange<'_> {
+    fn expression(&self) -> Expression {
+        let mut names = HashMap::from([("#pk".to_owned(), PARTITION_KEY.to_owned())]);
+        let mut values = HashMap::new();
+        let mut condition = "attribute_exists(#pk)".to_owned();
+        let update = match self {
+            KeyChange::Revoke { at } => {
+                condition.push_str(" AND is_active = :true");
+                values.insert(":true".to_owned(), AttributeValue::Bool(true));
+                values.insert(":false".to_owned(), AttributeValue::Bool(false));
+                values.insert(":now".to_owned(), AttributeValue::S((*at).to_owned()));
+                "SET is_active = :false, revoked_at = :now".to_owned()
+            }
+            KeyChange::Edit { name, scopes } => {
+                let mut sets = Vec::new();
+                if let Some(name) = name {
+                    // `name` is a DynamoDB reserved word.
+                    names.insert("#name".to_owned(), "name".to_owned());
+                    values.insert(":name".to_owned(), AttributeValue::S((*name).to_owned()));
+                    sets.push("#name = :name");
+                }
+                if let Some(scopes) = scopes {
+                    condition.push_str(" AND scopes = :seen");
+                    values.insert(":seen".to_owned(), string_list(scopes.seen));
+                    values.insert(":scopes".to_owned(), string_list(scopes.new));
+                    sets.push("scopes = :scopes");
+                }
+                format!("SET {}", sets.join(", "))
+            }
+        };
+        Expression {
+            update,
+            condition,
+            names,
+            values,
+        }
+    }
+}
+
+fn string_list(items: &[String]) -> AttributeValue {
+    AttributeValue::L(
+        items
+            .iter()
+            .map(|item| AttributeValue::S(item.clone()))
+            .collect(),
+    )
+}
+
+impl Store {
+    /// Up to `limit` keys of an organisation, newest first (key ids sort by creation), starting after the
+    /// key `starting_after`, only those of `environment` when given (strongly consistent). One query per
+    /// DynamoDB page read, with no more than `limit + 1` keys asked for each.
+    pub async fn list_keys_page(
+        &self,
+        org_id: &str,
+        environment: Option<&str>,
+        starting_after: Option<&str>,
+        limit: usize,
+    ) -> Result<KeyPage, StoreError> {
+        let mut keys = Vec::with_capacity(limit + 1);
+        let mut start_key = starting_after.map(|key_id| {
+            HashMap::from([
+                (
+                    PARTITION_KEY.to_owned(),
+                    AttributeValue::S(org_partition(org_id)),
+                ),
+                (SORT_KEY.to_owned(), AttributeValue::S(key_sort(key_id))),
+            ])
+        });
+        loop {
+            let wanted = limit + 1 - keys.len();
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .scan_index_forward(false)
+                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_names("#sk", SORT_KEY)
+                .expression_attribute_values(":pk", AttributeValue::S(org_partition(org_id)))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(KEY_SORT_PREFIX.to_owned()),
+                )
+                .set_exclusive_start_key(start_key.take());
+            if let Some(environment) = environment {
+                query = query
+                    .filter_expression("environment = :environment")
+                    .expression_attribute_values(
+                        ":environment",
+                        AttributeValue::S(environment.to_owned()),
+                    );
+            }
+            let output = query
+                .send()
+                .await
+                .map_err(|err| unavailable("Query(keys page)", err))?;
+            for item in output.items() {
+                keys.push(ApiKeyRecord::from_item(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(next) if !next.is_empty() && keys.len() <= limit => start_key = Some(next),
+                _ => break,
+            }
+        }
+        let has_more = keys.len() > limit;
+        keys.truncate(limit);
+        Ok(KeyPage { keys, has_more })
+    }
+
+    /// Rolls a key in one transaction: stores its successor, sets the rolled key's `expires_at` and
+    /// `replaced_by` only if it is still active, unexpired and never rolled, and checks the calling key
+    /// (active admin, on its base item; folded into the rolled key's own condition when it rolls itself),
+    /// the organisation (active) and, for an idempotent request, that its record is new.
+    pub async fn roll_key(
+        &self,
+        rolling: Rolling<'_>,
+        caller: Caller<'_>,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
+        let org_id = rolling.successor.org_id.as_str();
+        let rolls_itself = caller.key_id == rolling.rolled_key_id;
+        // The rolled key must be active, unexpired and never rolled; when it is the caller, it must also
+        // still hold the caller's scope (one item, so one condition: a transaction names an item once).
+        let condition = if rolls_itself {
+            format!("attribute_exists(#pk) AND attribute_not_exists(replaced_by) AND {CALLER_CONDITION}")
+        } else {
+            "attribute_exists(#pk) AND attribute_not_exists(replaced_by) AND is_active = :true \
+             AND (attribute_not_exists(expires_at) OR expires_at > :now)"
+                .to_owned()
+        };
+        let mut rolled = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+            .key(SORT_KEY, AttributeValue::S(key_sort(rolling.rolled_key_id)))
+            .update_expression("SET expires_at = :expires, replaced_by = :successor")
+            .condition_expression(condition)
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", AttributeValue::S(caller.now.to_owned()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::S(rolling.rolled_key_expires_at.to_owned()),
+            )
+            .expression_attribute_values(
+                ":successor",
+                AttributeValue::S(rolling.successor.key_id.clone()),
+            );
+        if rolls_itself {
+            rolled = rolled
+                .expression_attribute_values(":scope", AttributeValue::S(caller.scope.to_owned()))
+                .expression_attribute_values(":admin", AttributeValue::S("admin".to_owned()));
+        }
+        let mut items = vec![
+            self.put_new(rolling.successor.to_item())?,
+            TransactWriteItem::builder()
+                .update(rolled.build().map_err(build_error)?)
+                .build(),
+            self.organization_active_check(org_id)?,
+        ];
+        if !rolls_itself {
+            items.push(self.caller_check(org_id, caller)?);
+        }
+        let idempotency_at = items.len();
+        if let Some(record) = idempotency {
+            items.push(self.put_idempotency_record(record)?);
+        }
+        match self.transact("TransactWriteItems(roll)", items).await? {
+            Transacted::Committed => Ok(()),
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, idempotency_at) => {
+                Err(StoreError::IdempotencyKeyUsed)
+            }
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 1) => {
+                Err(StoreError::KeyChanged)
+            }
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 2) => {
+                Err(StoreError::OrganizationInactive)
+            }
+            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 3) => {
+                Err(StoreError::CallerRefused)
+            }
+            Transacted::Refused(_) => Err(StoreError::AlreadyExists),
+        }
+    }
+
+    /// Changes one key and returns its new state.
+    ///
+    /// Returns `Ok(None)` when the key is not in the state the change was decided on (gone, revoked
+    /// meanwhile, its scopes changed) and [`StoreError::Contended`] when the guard's counter moved: the
+    /// caller reads again and decides again. With [`RevocationGuard::AdminCounterIs`] (the change takes
+    /// admin access away from a key), the organisation's `admin_revocations` counter moves in the same
+    /// transaction, so two such changes racing for the last admin key cannot both commit.
+    pub async fn change_key(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        change: KeyChange<'_>,
+        guard: RevocationGuard,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let expression = change.expression();
+        match guard {
+            RevocationGuard::None => {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
+                    .update_expression(expression.update)
+                    .condition_expression(expression.condition)
+                    .set_expression_attribute_names(Some(expression.names))
+                    .set_expression_attribute_values(Some(expression.values))
+                    .return_values(ReturnValue::AllNew)
+                    .send()
+                    .await;
+                match result {
+                    Ok(output) => output.attributes().map(ApiKeyRecord::from_item).transpose(),
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(err) => Err(unavailable("UpdateItem(key)", err)),
+                }
+            }
+            RevocationGuard::AdminCounterIs(seen) => {
+                let key_update = Update::builder()
+                    .table_name(&self.table)
+                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
+                    .update_expression(expression.update)
+                    .condition_expression(expression.condition)
+                    .set_expression_attribute_names(Some(expression.names))
+                    .set_expression_attribute_values(Some(expression.values));
+                let counter_update = Update::builder()
+                    .table_name(&self.table)
+                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                    .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+                    .update_expression("SET admin_revocations = admin_revocations + :one")
+                    .condition_expression("admin_revocations = :seen")
+                    .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()));
+                let items = vec![
+                    TransactWriteItem::builder()
+                        .update(key_update.build().map_err(build_error)?)
+                        .build(),
+                    TransactWriteItem::builder()
+                        .update(counter_update.build().map_err(build_error)?)
+                        .build(),
+                ];
+                match self
+                    .transact("TransactWriteItems(key change)", items)
+                    .await?
+                {
+                    Transacted::Committed => self.get_key(org_id, key_id).await,
+                    Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 0) => Ok(None),
+                    Transacted::Refused(_) => Err(StoreError::Contended),
+                }
+            }
+        }
+    }
+
+    /// Marks an active key revoked (the record stays, for the audit trail) and returns its new state; see
+    /// [`Store::change_key`] for `Ok(None)` and the guard.
+    pub async fn revoke_key(
+        &self,
+        org_id: &str,
+        key_id: &str,
+        revoked_at: &str,
+        guard: RevocationGuard,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.change_key(org_id, key_id, KeyChange::Revoke { at: revoked_at }, guard)
+            .await
+    }
+}
