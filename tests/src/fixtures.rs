@@ -76,7 +76,7 @@ pub async fn insert_key(
 ) -> String {
     let secret = auth::ApiKeySecret::generate(auth::Environment::Live).expect("random source");
     let record = store::ApiKeyRecord {
-        key_id: auth::random_id("key").expect("random source"),
+        key_id: auth::new_key_id(std::time::SystemTime::now()).expect("random source"),
         org_id: org_id.to_owned(),
         name: "Inserted".to_owned(),
         key_prefix: secret.prefix(),

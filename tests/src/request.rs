@@ -114,8 +114,10 @@ pub async fn route(store: &Store, request: Request) -> Answer {
         "/v1/signup" => signup::handle(store, &derivation_secret(), request).await,
         "/v1/account" => account::handle(store, request).await,
         p if p == "/v1/account/api-keys"
-            || p.strip_prefix("/v1/account/api-keys/")
-                .is_some_and(|id| !id.is_empty() && !id.contains('/')) =>
+            || p.strip_prefix("/v1/account/api-keys/").is_some_and(|rest| {
+                let id = rest.strip_suffix("/roll").unwrap_or(rest);
+                !id.is_empty() && !id.contains('/')
+            }) =>
         {
             api_keys::handle(store, &derivation_secret(), request).await
         }

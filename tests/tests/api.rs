@@ -9,6 +9,8 @@ mod auth;
 mod cost;
 #[path = "api/create_key.rs"]
 mod create_key;
+#[path = "api/edit_key.rs"]
+mod edit_key;
 #[path = "api/envelope.rs"]
 mod envelope;
 #[path = "api/events.rs"]
@@ -21,6 +23,8 @@ mod hostile;
 mod idempotency;
 #[path = "api/isolation.rs"]
 mod isolation;
+#[path = "api/key_limit.rs"]
+mod key_limit;
 #[path = "api/list_keys.rs"]
 mod list_keys;
 #[path = "api/races.rs"]
@@ -29,6 +33,8 @@ mod races;
 mod revocation_holds;
 #[path = "api/revoke_key.rs"]
 mod revoke_key;
+#[path = "api/roll_key.rs"]
+mod roll_key;
 #[path = "api/sandbox.rs"]
 mod sandbox;
 #[path = "api/signup.rs"]

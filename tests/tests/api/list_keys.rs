@@ -119,3 +119,115 @@ async fn delete_on_the_collection_is_a_405_allowing_get_and_post() {
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.headers["allow"], "GET, POST");
 }
+
+#[tokio::test]
+async fn the_plain_list_call_returns_the_first_page_of_100_with_has_more() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for _ in 0..accounts::DEFAULT_PAGE_LIMIT {
+        service_tests::insert_key(&store, &org.org_id, &["read"], None).await;
+    }
+    let answer = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.data().as_array().map(Vec::len), Some(100));
+    assert_eq!(answer.body["has_more"], true);
+    // The signup key is the oldest: on the next page.
+    let last = answer.data()[99]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let next = call(
+        Method::GET,
+        &format!("/v1/account/api-keys?starting_after={last}"),
+    )
+    .bearer(&org.admin_key)
+    .send(&store)
+    .await;
+    assert_eq!(next.data().as_array().map(Vec::len), Some(1));
+    assert_eq!(next.data()[0]["id"], org.admin_key_id.as_str());
+    assert_eq!(next.body["has_more"], false);
+}
+
+#[tokio::test]
+async fn limit_and_starting_after_walk_every_key_once_newest_first() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for i in 0..4 {
+        create_key(&store, &org.admin_key, json!({"name": format!("Key {i}")})).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(after) => format!("/v1/account/api-keys?limit=2&starting_after={after}"),
+            None => "/v1/account/api-keys?limit=2".to_owned(),
+        };
+        let page = call(Method::GET, &path)
+            .bearer(&org.admin_key)
+            .send(&store)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let keys = page.data().as_array().cloned().unwrap_or_default();
+        assert!(keys.len() <= 2);
+        seen.extend(
+            keys.iter()
+                .map(|key| key["name"].as_str().unwrap_or_default().to_owned()),
+        );
+        cursor = keys
+            .last()
+            .and_then(|key| key["id"].as_str())
+            .map(str::to_owned);
+        if page.body["has_more"] != true {
+            break;
+        }
+    }
+    assert_eq!(seen, ["Key 3", "Key 2", "Key 1", "Key 0", "Default Key"]);
+}
+
+#[tokio::test]
+async fn a_limit_outside_1_to_100_or_a_malformed_cursor_is_a_400_naming_it() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for (query, param) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("limit=1&limit=2", "limit"),
+        ("starting_after=..%2Fetc", "starting_after"),
+        ("starting_after=", "starting_after"),
+    ] {
+        let answer = call(Method::GET, &format!("/v1/account/api-keys?{query}"))
+            .bearer(&org.admin_key)
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(answer.param(), Some(param), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_test_keys_pages_hold_only_test_keys() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (test_admin, _) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"environment": "test", "scopes": ["admin"]}),
+    )
+    .await;
+    for i in 0..3 {
+        create_key(&store, &org.admin_key, json!({"name": format!("Live {i}")})).await;
+        create_key(&store, &test_admin, json!({"environment": "test"})).await;
+    }
+    let page = call(Method::GET, "/v1/account/api-keys?limit=3")
+        .bearer(&test_admin)
+        .send(&store)
+        .await;
+    let keys = page.data().as_array().cloned().unwrap_or_default();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.iter().all(|key| key["environment"] == "test"));
+    assert_eq!(page.body["has_more"], true);
+}

@@ -1,0 +1,154 @@
+//! PATCH /v1/account/api-keys/{key_id}: rename a key, narrow its scopes, never widen them.
+
+use lambda_http::http::{Method, StatusCode};
+use serde_json::{json, Value};
+use service_tests::{call, create_key, fresh_store, sign_up, Answer};
+use store::Store;
+
+async fn patch(store: &Store, admin_key: &str, key_id: &str, body: Value) -> Answer {
+    call(Method::PATCH, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(admin_key)
+        .json(body)
+        .send(store)
+        .await
+}
+
+#[tokio::test]
+async fn patch_renames_a_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"name": "Old"})).await;
+    let answer = patch(
+        &store,
+        &org.admin_key,
+        &key_id,
+        json!({"name": "  New name "}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.data()["name"], "New name");
+    assert_eq!(answer.data()["scopes"], json!(["read", "write"]));
+    assert!(answer.data().get("key").is_none());
+}
+
+#[tokio::test]
+async fn patch_narrows_scopes_and_the_key_loses_what_was_removed() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (key, key_id) = create_key(&store, &org.admin_key, json!({"scopes": ["admin"]})).await;
+    let answer = patch(&store, &org.admin_key, &key_id, json!({"scopes": ["read"]})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.data()["scopes"], json!(["read"]));
+    let listing = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&key)
+        .send(&store)
+        .await;
+    assert_eq!(listing.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn patch_cannot_widen_scopes() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    for scopes in [json!(["read", "write"]), json!(["admin"])] {
+        let answer = patch(&store, &org.admin_key, &key_id, json!({"scopes": scopes})).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{scopes}");
+        assert_eq!(answer.param(), Some("scopes"));
+    }
+    let key = store
+        .get_key(&org.org_id, &key_id)
+        .await
+        .expect("read")
+        .expect("key");
+    assert_eq!(key.scopes, ["read"]);
+}
+
+#[tokio::test]
+async fn removing_admin_from_the_last_live_admin_key_is_the_409_of_revoking_it() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let answer = patch(
+        &store,
+        &org.admin_key,
+        &org.admin_key_id,
+        json!({"scopes": ["read", "write", "delete"]}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CONFLICT);
+    assert_eq!(answer.code(), "last_admin_key");
+    let renamed = patch(
+        &store,
+        &org.admin_key,
+        &org.admin_key_id,
+        json!({"name": "Still admin"}),
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn removing_admin_from_one_of_two_live_admin_keys_is_allowed() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, second) = create_key(&store, &org.admin_key, json!({"scopes": ["admin"]})).await;
+    let answer = patch(&store, &org.admin_key, &second, json!({"scopes": ["read"]})).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let last = patch(
+        &store,
+        &org.admin_key,
+        &org.admin_key_id,
+        json!({"scopes": ["read"]}),
+    )
+    .await;
+    assert_eq!(last.code(), "last_admin_key");
+}
+
+#[tokio::test]
+async fn patch_with_an_empty_body_returns_the_key_unchanged() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"name": "Same"})).await;
+    let answer = patch(&store, &org.admin_key, &key_id, json!({})).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.data()["name"], "Same");
+}
+
+#[tokio::test]
+async fn patch_with_an_unknown_field_or_a_bad_name_is_a_400() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({})).await;
+    let unknown = patch(
+        &store,
+        &org.admin_key,
+        &key_id,
+        json!({"environment": "test"}),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    let empty = patch(&store, &org.admin_key, &key_id, json!({"name": "  "})).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert_eq!(empty.param(), Some("name"));
+}
+
+#[tokio::test]
+async fn a_test_key_cannot_patch_a_live_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (test_admin, _) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"environment": "test", "scopes": ["admin"]}),
+    )
+    .await;
+    let answer = patch(
+        &store,
+        &test_admin,
+        &org.admin_key_id,
+        json!({"name": "Mine"}),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.code(), "api_key_not_found");
+}
