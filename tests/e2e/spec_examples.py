@@ -135,6 +135,32 @@ check("revoke a real key", status == 200 and body["data"]["is_active"] is False 
 status, _, body = run(f'curl {BASE}/v1/account -H "Authorization: Bearer $API_KEY"', ci_key)
 check("the revoked key is refused (401)", status == 401 and body["error"]["code"] == "revoked_api_key", body)
 
+# --- the README's walk-through of what the spec leaves out: pages, rename and narrow, roll -----------------
+status, _, body = run(f'curl "{BASE}/v1/account/api-keys?limit=2" -H "Authorization: Bearer $API_KEY"', API_KEY)
+check("a page of two keys, has_more", status == 200 and len(body["data"]) == 2 and body["has_more"] is True, body)
+last_id = body["data"][-1]["id"] if status == 200 else "missing"
+status, _, body = run(f'curl "{BASE}/v1/account/api-keys?limit=2&starting_after={last_id}" '
+                      '-H "Authorization: Bearer $API_KEY"', API_KEY)
+check("the next page starts after it", status == 200 and last_id not in json.dumps(body["data"]), body)
+
+status, _, body = run(CREATE_PRODUCTION, API_KEY)
+prod_id = (body or {}).get("data", {}).get("id", "missing")
+status, _, body = run(f'curl -X PATCH {BASE}/v1/account/api-keys/{prod_id} -H "Authorization: Bearer $API_KEY" '
+                      '-H "Content-Type: application/json" -d \'{"name": "Production (read only)", "scopes": ["read"]}\'',
+                      API_KEY)
+check("PATCH renames and narrows", status == 200 and body["data"]["scopes"] == ["read"], body)
+status, _, body = run(f'curl -X PATCH {BASE}/v1/account/api-keys/{prod_id} -H "Authorization: Bearer $API_KEY" '
+                      '-d \'{"scopes": ["read", "write"]}\'', API_KEY)
+check("PATCH never widens (400)", status == 400 and body["error"]["param"] == "scopes", body)
+
+status, _, body = run(f'curl -X POST {BASE}/v1/account/api-keys/{prod_id}/roll -H "Authorization: Bearer $API_KEY" '
+                      '-d \'{"expires_in_hours": 1}\'', API_KEY)
+check("roll answers the successor once", status == 201 and body["data"]["replaces"] == prod_id
+      and body["data"]["key"].startswith("mem_live_"), body)
+status, _, body = run(f'curl -X POST {BASE}/v1/account/api-keys/{prod_id}/roll -H "Authorization: Bearer $API_KEY"',
+                      API_KEY)
+check("a second roll is a 409", status == 409 and body["error"]["code"] == "key_already_rolled", body)
+
 status, _, body = run(f"curl {BASE}/v1/account")
 check("no key is a 401", status == 401 and body["error"]["code"] == "missing_api_key", body)
 status, _, body = run(f"curl {BASE}/v1/nothing-here")

@@ -115,6 +115,26 @@ async fn each_route_costs_what_the_readme_says() {
             "TransactWriteItems"
         ]
     );
+    call(Method::PATCH, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(&org.admin_key)
+        .json(json!({"name": "Renamed"}))
+        .send(&store)
+        .await;
+    assert_eq!(log.take(), ["Query", "GetItem", "GetItem", "UpdateItem"]);
+    // A roll: the key read, then one transaction (successor, rolled key, organisation, caller).
+    let (_, rolled_id) = create_key(&store, &org.admin_key, json!({})).await;
+    log.take();
+    call(
+        Method::POST,
+        &format!("/v1/account/api-keys/{rolled_id}/roll"),
+    )
+    .bearer(&org.admin_key)
+    .send(&store)
+    .await;
+    assert_eq!(
+        log.take(),
+        ["Query", "GetItem", "GetItem", "TransactWriteItems"]
+    );
     call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
         .bearer(&org.admin_key)
         .send(&store)

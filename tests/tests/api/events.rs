@@ -22,6 +22,8 @@ async fn every_sample_event_gets_its_documented_answer() {
         "c0ffee00-0000-4000-8000-000000000001"
     );
     let org = sign_up(&store).await;
+    let page = route(&store, event("api-keys-list-page.json", &org.admin_key)).await;
+    assert_eq!(page.body["has_more"], false, "{:?}", page.body);
     for (name, expected) in [
         ("health.json", StatusCode::OK),
         ("not-found.json", StatusCode::NOT_FOUND),
@@ -29,6 +31,9 @@ async fn every_sample_event_gets_its_documented_answer() {
         ("api-keys-list.json", StatusCode::OK),
         ("api-keys-create.json", StatusCode::CREATED),
         ("api-keys-revoke.json", StatusCode::NOT_FOUND),
+        ("api-keys-list-page.json", StatusCode::OK),
+        ("api-keys-edit.json", StatusCode::NOT_FOUND),
+        ("api-keys-roll.json", StatusCode::NOT_FOUND),
     ] {
         let answer = route(&store, event(name, &org.admin_key)).await;
         assert_eq!(answer.status, expected, "{name}: {:?}", answer.body);
