@@ -2,6 +2,7 @@
 //! organisations and keys, and a proxy that breaks DynamoDB on demand. One file per job.
 
 mod fixtures;
+mod process;
 mod proxy;
 mod request;
 mod runtime;
@@ -10,6 +11,7 @@ mod tables;
 pub use fixtures::{
     create_key, insert_key, revoke_behind_a_lagging_index, sign_up, unique_email, Org,
 };
+pub use process::{built_binary, read_all, start_function};
 pub use proxy::{Fault, FaultyProxy};
 pub use request::{call, derivation_secret, route, Answer, Call};
 pub use runtime::{gateway_event, RuntimeApi};

@@ -112,7 +112,7 @@ pub async fn route(store: &Store, request: Request) -> Answer {
     let path = request.uri().path().to_owned();
     let response = match path.as_str() {
         "/v1/signup" => signup::handle(store, &derivation_secret(), request).await,
-        "/v1/account" => account::handle(store, request).await,
+        "/v1/account" | "/v1/account/usage" => account::handle(store, request).await,
         p if p == "/v1/account/api-keys"
             || p.strip_prefix("/v1/account/api-keys/").is_some_and(|rest| {
                 let id = rest.strip_suffix("/roll").unwrap_or(rest);

@@ -125,6 +125,23 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_owned();
+    // The Extensions API, as far as `lambda_runtime`'s graceful shutdown uses it: registration, then a wait
+    // for events that never come (SIGTERM is what ends the process).
+    if path == "/2020-01-01/extension/register" {
+        let mut response = reply(
+            StatusCode::OK,
+            br#"{"functionName":"emulated","functionVersion":"$LATEST","handler":"bootstrap"}"#
+                .to_vec(),
+        );
+        response.headers_mut().insert(
+            "lambda-extension-identifier",
+            hyper::header::HeaderValue::from_static("emulated-extension"),
+        );
+        return Ok(response);
+    }
+    if path == "/2020-01-01/extension/event/next" {
+        std::future::pending::<()>().await;
+    }
     if path == "/2018-06-01/runtime/invocation/next" {
         if let Some(first) = shared.first_next.lock().ok().and_then(|mut f| f.take()) {
             let _ = first.send(Instant::now());

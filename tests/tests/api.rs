@@ -5,6 +5,8 @@
 mod account;
 #[path = "api/auth.rs"]
 mod auth;
+#[path = "api/authorizer.rs"]
+mod authorizer;
 #[path = "api/cost.rs"]
 mod cost;
 #[path = "api/create_key.rs"]
@@ -41,3 +43,5 @@ mod sandbox;
 mod signup;
 #[path = "api/stack.rs"]
 mod stack;
+#[path = "api/usage.rs"]
+mod usage;

@@ -2,72 +2,31 @@
 //! binary runs `lambda_runtime` against a Runtime API emulator, with real keys in its events (in the
 //! `Authorization` header, and one pasted into a path), and everything it prints is searched.
 
-use std::path::PathBuf;
-use std::process::Stdio;
-
 use serde_json::json;
 use service_tests::{
-    create_key, dynamodb_endpoint, fresh_store, gateway_event, sign_up, RuntimeApi,
+    create_key, fresh_store, gateway_event, read_all, sign_up, start_function, RuntimeApi,
 };
-
-/// Builds the function binary (debug) and returns its path.
-fn built_binary(name: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", name, "--bin", name])
-        .current_dir(&root)
-        .status()
-        .expect("run cargo build");
-    assert!(status.success(), "cargo build -p {name}");
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    target.join("debug").join(name)
-}
-
-/// Everything a pipe carries until it closes.
-async fn read_all(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
-    use tokio::io::AsyncReadExt;
-    let mut bytes = Vec::new();
-    if let Some(mut pipe) = pipe {
-        let _ = pipe.read_to_end(&mut bytes).await;
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
-}
 
 #[tokio::test]
 async fn a_function_run_through_the_lambda_runtime_at_trace_logs_no_key_and_no_hash() {
-    let binary = built_binary("api-keys");
     let store = fresh_store().await;
     let org = sign_up(&store).await;
     let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
 
     let mut api = RuntimeApi::start().await;
-    let mut child = tokio::process::Command::new(&binary)
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "api-keys")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "local")
-        .env("AWS_SECRET_ACCESS_KEY", "local")
-        .env("AWS_SESSION_TOKEN", "session-token-that-must-not-be-logged")
-        .env("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint())
-        .env("TABLE_NAME", store.table())
-        .env(
-            "KEY_DERIVATION_SECRET",
-            "secrets-test-key-derivation-secret-0123456789",
-        )
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the function");
+    let mut child = start_function(
+        "api-keys",
+        &api,
+        store.table(),
+        &[
+            ("AWS_SESSION_TOKEN", "session-token-that-must-not-be-logged"),
+            (
+                "KEY_DERIVATION_SECRET",
+                "secrets-test-key-derivation-secret-0123456789",
+            ),
+            ("RUST_LOG", "trace"),
+        ],
+    );
     // Drained while the function runs: a full pipe would block its logging, and with it the function.
     let stdout = tokio::spawn(read_all(child.stdout.take()));
     let stderr = tokio::spawn(read_all(child.stderr.take()));

@@ -1,18 +1,24 @@
-//! `GET /v1/account`: the caller's organisation (scope `read`).
+//! `GET /v1/account`: the caller's organisation; `GET /v1/account/usage`: its requests per day and key (scope
+//! `read`).
 
 use std::time::SystemTime;
 
+use accounts::UsageQuery;
 use api_errors::Outcome;
 use auth::{authenticate, Scope};
-use http_envelope::{dispatch, ok, ApiError, Route};
+use http_envelope::{dispatch, ok, query_parameter, ApiError, Route};
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use store::Store;
 
 /// The routes this function serves.
-pub const ROUTES: &[Route] = &[ACCOUNT];
+pub const ROUTES: &[Route] = &[ACCOUNT, USAGE];
 const ACCOUNT: Route = Route {
     path: "/v1/account",
+    allow: "GET",
+};
+const USAGE: Route = Route {
+    path: "/v1/account/usage",
     allow: "GET",
 };
 
@@ -22,13 +28,21 @@ pub async fn handle(store: &Store, request: Request) -> Response<Body> {
 }
 
 async fn route(store: &Store, request: Request) -> Outcome {
-    if request.uri().path() != ACCOUNT.path {
-        return Err(ApiError::route_not_found(request.uri().path()).into());
-    }
+    let path = request.uri().path();
+    let Some(route) = ROUTES.iter().find(|route| route.path == path) else {
+        return Err(ApiError::route_not_found(path).into());
+    };
     if request.method() != Method::GET {
-        return Err(ApiError::method_not_allowed(ACCOUNT.allow).into());
+        return Err(ApiError::method_not_allowed(route.allow).into());
     }
-    let principal = authenticate(store, request.headers(), Scope::Read, SystemTime::now()).await?;
-    let account = accounts::get_account(store, &principal).await?;
-    ok(&account)
+    let now = SystemTime::now();
+    let principal = authenticate(store, request.headers(), Scope::Read, now).await?;
+    if route.path == USAGE.path {
+        let query = UsageQuery {
+            from: query_parameter(&request, "from")?,
+            to: query_parameter(&request, "to")?,
+        };
+        return ok(&accounts::usage(store, &principal, query, now).await?);
+    }
+    ok(&accounts::get_account(store, &principal).await?)
 }

@@ -4,5 +4,6 @@
 async fn main() -> Result<(), lambda_http::Error> {
     http_envelope::init_tracing();
     let store = store::Store::from_env().await?;
+    auth::flush_usage_at_shutdown(store.clone()).await;
     http_envelope::serve(|request| account::handle(&store, request)).await
 }

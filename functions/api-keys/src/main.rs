@@ -6,5 +6,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     http_envelope::init_tracing();
     let store = store::Store::from_env().await?;
     let derivation = accounts::DerivationSecret::from_env()?;
+    auth::flush_usage_at_shutdown(store.clone()).await;
     http_envelope::serve(|request| api_keys::handle(&store, &derivation, request)).await
 }

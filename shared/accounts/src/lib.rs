@@ -7,6 +7,7 @@ mod keys;
 mod lifecycle;
 mod plans;
 mod signup;
+mod usage;
 pub mod validate;
 mod views;
 
@@ -25,4 +26,5 @@ pub use lifecycle::{
 };
 pub use plans::{Plan, DEFAULT_PLAN_ID, PLANS};
 pub use signup::{get_account, signup, SignupInput};
+pub use usage::{usage, KeyUsage, UsageDay, UsageQuery, UsageTotals, UsageView, MAX_USAGE_DAYS};
 pub use views::{AccountView, ApiKeyView, CreatedKeyView, KeyListView, PlanView, SignupView};

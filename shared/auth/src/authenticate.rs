@@ -8,8 +8,9 @@ use store::{ApiKeyRecord, Store, StoreError};
 
 use crate::{is_expired, presented_key, timestamp, Environment, Scope, Scopes};
 
-/// `last_used_at` is written at most once per key per this interval, however busy the key.
-pub const LAST_USED_RESOLUTION: Duration = Duration::from_secs(60);
+/// `last_used_at` (and the key's usage counts) are written at most once per key per this interval per
+/// instance, however busy the key.
+pub const LAST_USED_RESOLUTION: Duration = store::USAGE_WRITE_INTERVAL;
 
 /// Why a request is not let through. Each variant has its own status and code.
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +46,7 @@ pub struct Principal {
     pub scopes: Scopes,
 }
 
-/// Checks the request's key and that it grants `required`; records its use (at most once a minute).
+/// Checks the request's key and that it grants `required`; counts its use (written at most once a minute).
 ///
 /// One DynamoDB read for the read routes: the key-hash index, whose items carry everything the checks need,
 /// the organisation's active flag included. That index is eventually consistent, so a key revoked a moment
@@ -73,14 +74,7 @@ pub async fn authenticate(
         indexed
     };
     let principal = check(&current, required, now)?;
-    record_use(
-        store,
-        &current.org_id,
-        &current.key_id,
-        current.last_used_at.as_deref(),
-        now,
-    )
-    .await;
+    record_use(store, &principal, now).await;
     Ok(principal)
 }
 
@@ -117,23 +111,33 @@ fn check(record: &ApiKeyRecord, required: Scope, now: SystemTime) -> Result<Prin
     })
 }
 
-/// Writes `last_used_at` when the stored one is older than [`LAST_USED_RESOLUTION`]; the write is
-/// conditional, so concurrent requests write it once. A failure here never fails the request.
-async fn record_use(
-    store: &Store,
-    org_id: &str,
-    key_id: &str,
-    last_used_at: Option<&str>,
-    now: SystemTime,
-) {
-    let stale_before = timestamp(now.checked_sub(LAST_USED_RESOLUTION).unwrap_or(now));
-    if last_used_at.is_some_and(|last| last >= stale_before.as_str()) {
-        return;
-    }
+/// Counts the request for its key and day; the store writes the counts with `last_used_at` at most once
+/// a minute per key per instance. A failure here never fails the request (its counts are kept for the next
+/// write).
+async fn record_use(store: &Store, principal: &Principal, now: SystemTime) {
     if let Err(err) = store
-        .touch_last_used(org_id, key_id, &timestamp(now), &stale_before)
+        .record_use(
+            &principal.org_id,
+            &principal.key_id,
+            principal.environment.as_str(),
+            &timestamp(now),
+            now,
+        )
         .await
     {
-        tracing::warn!(key_id, error = %err, "could not record last_used_at");
+        tracing::warn!(key_id = %principal.key_id, error = %err, "could not record the key's use");
     }
+}
+
+/// Registers the graceful-shutdown hook of a function that authenticates: before Lambda ends the instance
+/// (SIGTERM, about 500 ms ahead), the usage it counted and has not written yet is written. Call once in
+/// `main`, before the runtime loop starts.
+pub async fn flush_usage_at_shutdown(store: Store) {
+    lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
+        match store.flush_usage(SystemTime::now()).await {
+            Ok(keys) => tracing::info!(keys, "usage written at shutdown"),
+            Err(err) => tracing::error!(error = %err, "usage could not be written at shutdown"),
+        }
+    })
+    .await;
 }

@@ -7,9 +7,12 @@ mod authenticate;
 mod clock;
 mod credentials;
 mod key;
+mod required;
 mod scope;
 
-pub use authenticate::{authenticate, AuthError, Principal, LAST_USED_RESOLUTION};
+pub use authenticate::{
+    authenticate, flush_usage_at_shutdown, AuthError, Principal, LAST_USED_RESOLUTION,
+};
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
 pub use key::{
@@ -17,4 +20,5 @@ pub use key::{
     KeyGenerationError, MissingDerivationSecret, KEY_PREFIX_VISIBLE_CHARS,
     MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
 };
+pub use required::{required_scope, ROUTE_SCOPES};
 pub use scope::{Scope, ScopeError, Scopes};

@@ -7,6 +7,7 @@ mod client;
 mod lifecycle;
 mod records;
 pub mod schema;
+mod usage;
 
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ use records::{
 };
 pub use records::{ApiKeyRecord, IdempotencyRecord, Item, OrganizationRecord};
 use schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
+pub use usage::{UsageRecord, USAGE_RETENTION, USAGE_WRITE_INTERVAL};
 
 /// Why a store operation did not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +124,8 @@ pub enum RevocationGuard {
 pub struct Store {
     client: Client,
     table: String,
+    /// Requests counted by this instance and not yet written (shared by clones).
+    usage: usage::UsageBuffer,
 }
 
 impl Store {
@@ -130,6 +134,7 @@ impl Store {
         Self {
             client,
             table: table.into(),
+            usage: usage::UsageBuffer::default(),
         }
     }
 
@@ -396,43 +401,6 @@ impl Store {
                 Err(StoreError::AlreadyExists)
             }
             Err(err) => Err(unavailable("PutItem(key)", err)),
-        }
-    }
-
-    /// Records that a key was used, unless that was already recorded after `stale_before`: at most one write
-    /// per key per interval, however busy the key. Returns whether it wrote.
-    pub async fn touch_last_used(
-        &self,
-        org_id: &str,
-        key_id: &str,
-        used_at: &str,
-        stale_before: &str,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-            .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
-            .update_expression("SET last_used_at = :now")
-            .condition_expression(
-                "attribute_exists(#pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :stale)",
-            )
-            .expression_attribute_names("#pk", PARTITION_KEY)
-            .expression_attribute_values(":now", AttributeValue::S(used_at.to_owned()))
-            .expression_attribute_values(":stale", AttributeValue::S(stale_before.to_owned()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(unavailable("UpdateItem(last_used_at)", err)),
         }
     }
 

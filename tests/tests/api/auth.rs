@@ -143,28 +143,29 @@ async fn last_used_at_is_written_at_most_once_a_minute() {
         .await
         .expect("read")
         .expect("key");
-    let recorded = first.last_used_at.clone().expect("recorded");
-    // A second use within the minute writes nothing: the conditional update refuses it.
-    let wrote = store
-        .touch_last_used(
-            &org.org_id,
-            &org.admin_key_id,
-            "2999-01-01T00:00:00Z",
-            &recorded,
-        )
+    assert!(first.last_used_at.is_some(), "recorded");
+    // This instance writes the key again only a minute after its last write of it.
+    let start = std::time::SystemTime::now() + std::time::Duration::from_secs(120);
+    let used = |at: std::time::SystemTime| auth::timestamp(at);
+    let minute = store::USAGE_WRITE_INTERVAL;
+    let half_minute = minute / 2;
+    for (at, expected) in [
+        (start, true),
+        (start + half_minute, false),
+        (start + minute, true),
+    ] {
+        let wrote = store
+            .record_use(&org.org_id, &org.admin_key_id, "live", &used(at), at)
+            .await
+            .expect("record");
+        assert_eq!(wrote, expected, "{at:?}");
+    }
+    let latest = store
+        .get_key(&org.org_id, &org.admin_key_id)
         .await
-        .expect("touch");
-    assert!(!wrote);
-    let stale_before_far_future = store
-        .touch_last_used(
-            &org.org_id,
-            &org.admin_key_id,
-            "2999-01-01T00:00:00Z",
-            "2999-01-01T00:00:00Z",
-        )
-        .await
-        .expect("touch");
-    assert!(stale_before_far_future);
+        .expect("read")
+        .expect("key");
+    assert_eq!(latest.last_used_at, Some(used(start + minute)));
 }
 
 #[tokio::test]

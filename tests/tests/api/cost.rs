@@ -9,13 +9,14 @@ async fn authenticating_a_request_costs_exactly_one_index_read() {
     let (store, log) = counting_store().await;
     let org = sign_up(&store).await;
     assert_eq!(log.take(), ["TransactWriteItems"]);
-    // First use records last_used_at (one conditional write); later uses within the minute do not.
+    // First use writes the key's usage count and last_used_at (one transaction); later uses within the minute
+    // are counted in memory.
     let first = call(Method::GET, "/v1/account")
         .bearer(&org.admin_key)
         .send(&store)
         .await;
     assert_eq!(first.status, StatusCode::OK);
-    assert_eq!(log.take(), ["Query", "UpdateItem", "GetItem"]);
+    assert_eq!(log.take(), ["Query", "TransactWriteItems", "GetItem"]);
     let second = call(Method::GET, "/v1/account")
         .bearer(&org.admin_key)
         .send(&store)
@@ -25,9 +26,10 @@ async fn authenticating_a_request_costs_exactly_one_index_read() {
 }
 
 #[tokio::test]
-async fn a_busy_key_writes_last_used_at_once_per_minute() {
+async fn a_busy_key_writes_its_usage_and_last_used_at_once_per_minute() {
     let (store, log) = counting_store().await;
     let org = sign_up(&store).await;
+    log.take();
     for _ in 0..50 {
         call(Method::GET, "/v1/account/api-keys")
             .bearer(&org.admin_key)
@@ -37,7 +39,7 @@ async fn a_busy_key_writes_last_used_at_once_per_minute() {
     let writes = log
         .take()
         .iter()
-        .filter(|op| op.as_str() == "UpdateItem")
+        .filter(|op| op.as_str() == "TransactWriteItems")
         .count();
     assert_eq!(writes, 1);
 }

@@ -1,0 +1,131 @@
+//! The authorizer of the Memory API's other routes, driven by the API Gateway events in `events/`.
+
+use std::time::SystemTime;
+
+use authorizer::{authorize, Decision};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use lambda_http::http::Method;
+use serde_json::json;
+use service_tests::{call, create_key, fresh_store, insert_key, sign_up};
+use store::Store;
+
+/// The sample event `name` with `key` in place of `${API_KEY}`.
+fn event(name: &str, key: &str) -> ApiGatewayV2CustomAuthorizerV2Request {
+    let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+    serde_json::from_str(&text.replace("${API_KEY}", key))
+        .unwrap_or_else(|err| panic!("{name} is not an authorizer event: {err}"))
+}
+
+async fn decide(store: &Store, name: &str, key: &str) -> Decision {
+    authorize(store, &event(name, key), SystemTime::now())
+        .await
+        .expect("the authorizer decides")
+}
+
+#[tokio::test]
+async fn a_read_key_is_allowed_to_get_memories_with_a_context_the_backend_can_trust() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (reader, reader_id) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let decision = decide(&store, "authorizer-allowed.json", &reader).await;
+    assert!(decision.is_authorized);
+    let context = serde_json::to_value(&decision).expect("json")["context"].clone();
+    assert_eq!(
+        context,
+        json!({"org_id": org.org_id, "key_id": reader_id, "environment": "live", "scopes": "read"})
+    );
+    let text = serde_json::to_string(&decision).expect("json");
+    assert!(!text.contains(&reader), "the key never reaches the backend");
+}
+
+#[tokio::test]
+async fn a_read_only_key_is_refused_a_post() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let decision = decide(&store, "authorizer-wrong-scope.json", &reader).await;
+    assert_eq!(
+        decision,
+        Decision {
+            is_authorized: false,
+            context: None
+        }
+    );
+    let (writer, _) = create_key(&store, &org.admin_key, json!({"scopes": ["write"]})).await;
+    assert!(
+        decide(&store, "authorizer-wrong-scope.json", &writer)
+            .await
+            .is_authorized
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_refused() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (key, key_id) = create_key(&store, &org.admin_key, json!({})).await;
+    call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert!(
+        !decide(&store, "authorizer-revoked.json", &key)
+            .await
+            .is_authorized
+    );
+}
+
+#[tokio::test]
+async fn an_expired_unknown_malformed_or_missing_key_is_refused() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let expired = insert_key(&store, &org.org_id, &["read"], Some("2021-01-01T00:00:00Z")).await;
+    let unknown = auth::ApiKeySecret::generate(auth::Environment::Live).expect("random source");
+    for key in [expired.as_str(), unknown.expose(), "mem_live_typo"] {
+        assert!(
+            !decide(&store, "authorizer-allowed.json", key)
+                .await
+                .is_authorized,
+            "{key}"
+        );
+    }
+    assert!(
+        !decide(&store, "authorizer-no-key.json", "")
+            .await
+            .is_authorized
+    );
+}
+
+#[tokio::test]
+async fn a_route_listed_as_admin_refuses_a_read_key_whatever_the_method() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let mut request = event("authorizer-allowed.json", &reader);
+    request.route_key = Some("ANY /v1/account/api-keys".to_owned());
+    let decision = authorize(&store, &request, SystemTime::now())
+        .await
+        .expect("decides");
+    assert!(!decision.is_authorized);
+    let admin = authorize(
+        &store,
+        &event("authorizer-allowed.json", &org.admin_key),
+        SystemTime::now(),
+    )
+    .await
+    .expect("decides");
+    assert!(admin.is_authorized);
+}
+
+#[tokio::test]
+async fn a_test_key_is_allowed_with_the_test_environment_in_its_context() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (test_key, _) = create_key(&store, &org.admin_key, json!({"environment": "test"})).await;
+    let decision = decide(&store, "authorizer-allowed.json", &test_key).await;
+    assert_eq!(
+        decision.context.map(|c| c.environment),
+        Some("test".to_owned())
+    );
+}
