@@ -43,9 +43,11 @@ cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 stage "unit and route tests against DynamoDB Local ($endpoint)"
 DYNAMODB_ENDPOINT=$endpoint cargo test --workspace --locked
 
-stage "template: cfn-lint and sam validate --lint"
-cfn-lint template.yaml
-(cd "$ROOT" && AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template template.yaml)
+stage "templates (the stack, the example memories stack): cfn-lint and sam validate --lint"
+cfn-lint template.yaml examples/memories-stack/template.yaml
+for template in template.yaml examples/memories-stack/template.yaml; do
+  (cd "$ROOT" && AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template "$template")
+done
 
 stage "end to end: the spec's curl examples against cargo lambda watch on port $E2E_PORT"
 table="e2e-$(date +%s)-$$"
