@@ -121,6 +121,12 @@ pub async fn route(store: &Store, request: Request) -> Answer {
         {
             api_keys::handle(store, &derivation_secret(), request).await
         }
+        p if p == "/dashboard"
+            || p.strip_prefix("/dashboard/")
+                .is_some_and(|rest| !rest.contains('/')) =>
+        {
+            dashboard::handle(request).await
+        }
         _ => health::handle(request).await,
     };
     let (parts, body) = response.into_parts();

@@ -11,6 +11,8 @@ mod authorizer;
 mod cost;
 #[path = "api/create_key.rs"]
 mod create_key;
+#[path = "api/dashboard.rs"]
+mod dashboard;
 #[path = "api/edit_key.rs"]
 mod edit_key;
 #[path = "api/envelope.rs"]

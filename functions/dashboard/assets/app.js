@@ -19,7 +19,10 @@
   let canManageKeys = false;
   let keys = []; // the list, as the API gave it
   let dialogKey = null; // the key object an open revoke / roll / edit dialog is about
-  let createIdempotency = null; // {body, key}: the same create retried keeps its Idempotency-Key
+  // {body, key}: the same create or roll, retried (after a 503, say), keeps its Idempotency-Key, so a retry
+  // cannot make a second key; changing the fields makes a new one.
+  let createIdempotency = null;
+  let rollIdempotency = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -151,6 +154,12 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
+  function idempotencyFor(previous, body) {
+    const fingerprint = JSON.stringify(body);
+    if (previous && previous.body === fingerprint) return previous;
+    return { body: fingerprint, key: randomId() };
+  }
+
   // ---------------------------------------------------------------- sign in / out
 
   async function signIn(key, fromStorage) {
@@ -200,6 +209,7 @@
     keys = [];
     dialogKey = null;
     createIdempotency = null;
+    rollIdempotency = null;
     sessionStorage.removeItem(STORAGE_ITEM);
     for (const dialog of document.querySelectorAll('dialog')) {
       if (dialog.open) dialog.close();
@@ -435,11 +445,7 @@
       }
       body.expires_in_days = n;
     }
-    // Retrying the same create (after a 503, say) keeps its Idempotency-Key, so it cannot make two keys.
-    const fingerprint = JSON.stringify(body);
-    if (!createIdempotency || createIdempotency.body !== fingerprint) {
-      createIdempotency = { body: fingerprint, key: randomId() };
-    }
+    createIdempotency = idempotencyFor(createIdempotency, body);
     const submit = $('create-submit');
     submit.disabled = true;
     try {
@@ -545,6 +551,7 @@
 
   function openRoll(k) {
     $('roll-form').reset();
+    rollIdempotency = null;
     showAlert('roll-alert', '');
     $('roll-heading').textContent = 'Roll “' + k.name + '”';
     $('roll-about').textContent =
@@ -567,8 +574,12 @@
     }
     const submit = $('roll-submit');
     submit.disabled = true;
+    const body = { expires_in_hours: hours };
+    rollIdempotency = idempotencyFor(rollIdempotency, Object.assign({ id: k.id }, body));
     try {
-      const created = (await api('POST', '/v1/account/api-keys/' + encodeURIComponent(k.id) + '/roll', { expires_in_hours: hours })).data;
+      const path = '/v1/account/api-keys/' + encodeURIComponent(k.id) + '/roll';
+      const created = (await api('POST', path, body, { 'Idempotency-Key': rollIdempotency.key })).data;
+      rollIdempotency = null;
       $('roll-dialog').close();
       const old = Object.assign({}, k, { expires_at: new Date(Date.now() + hours * 3600 * 1000).toISOString() });
       showNewKey(created, old);

@@ -104,6 +104,7 @@ fn served_routes() -> RouteSet {
         ("signup", signup::ROUTES),
         ("account", account::ROUTES),
         ("api-keys", api_keys::ROUTES),
+        ("dashboard", dashboard::ROUTES),
     ] {
         for route in table {
             routes.insert((route.path.to_owned(), function.to_owned()));

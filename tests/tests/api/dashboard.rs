@@ -1,0 +1,64 @@
+//! `GET /dashboard` and its assets: served by the stack itself, with a strict Content-Security-Policy.
+
+use lambda_http::http::{Method, StatusCode};
+use service_tests::{call, fresh_store};
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_with_a_strict_csp_and_no_framing() {
+    for (path, media_type) in [
+        ("/dashboard", "text/html"),
+        ("/dashboard/app.js", "text/javascript"),
+        ("/dashboard/style.css", "text/css"),
+    ] {
+        let request = call(Method::GET, path).build();
+        let response = dashboard::handle(request).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(header("content-type").starts_with(media_type), "{path}");
+        let csp = header("content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(header("x-frame-options"), "DENY");
+    }
+}
+
+#[test]
+fn the_page_loads_no_inline_script_and_nothing_from_another_origin() {
+    let page = include_str!("../../../functions/dashboard/assets/index.html");
+    assert!(!page.contains("<script>"), "no inline script");
+    assert!(!page.contains(" style=\""), "no inline style");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "no other origin"
+    );
+    assert!(
+        !page.contains(" on") || !page.contains("onclick="),
+        "no inline handler"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_asset_is_our_json_404_and_post_a_405() {
+    let store = fresh_store().await;
+    let missing = call(Method::GET, "/dashboard/secrets.txt")
+        .send(&store)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.code(), "not_found");
+    let post = call(Method::POST, "/dashboard").send(&store).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+}
