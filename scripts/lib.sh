@@ -31,6 +31,17 @@ install_dynamodb_local() {
   [ -f "$DYNAMODB_JAR" ] || { echo "DynamoDBLocal.jar not found under $dir" >&2; return 1; }
 }
 
+# install_chromium: Debian's chromium for the dashboard's browser tests (Playwright cannot download its own
+# browsers here); apt-get, as root or through sudo, only when it is missing.
+install_chromium() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  log "installing Debian's chromium (apt-get) for the browser tests"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # start_dynamodb_local PORT DATA_DIR|memory: starts it unless something already answers on PORT.

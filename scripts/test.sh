@@ -34,6 +34,7 @@ trap cleanup EXIT
 
 install_venv .venv scripts/requirements.txt
 install_venv .venv-sam scripts/requirements-sam.txt
+install_chromium
 start_dynamodb_local "$TEST_DYNAMODB_PORT" memory
 
 stage "rustfmt and clippy"
@@ -80,7 +81,12 @@ scratch=$(mktemp -d)
   --max-examples "${SCHEMATHESIS_EXAMPLES:-100}" --seed "${SCHEMATHESIS_SEED:-20261123}")
 rm -rf "$scratch"
 
-stage "secrets: no full key and no 64-hex hash in the functions' logs of the two runs above"
+stage "browser: the dashboard in Debian's chromium (Playwright), screenshots in .data/screenshots"
+(cd "$ROOT" && DASHBOARD_URL="http://127.0.0.1:$E2E_PORT" CHROMIUM="$(command -v chromium)" \
+  SCREENSHOT_DIR="$ROOT/.data/screenshots" PYTHONDONTWRITEBYTECODE=1 \
+  "$ROOT/.venv/bin/pytest" -p no:cacheprovider -q tests/browser)
+
+stage "secrets: no full key and no 64-hex hash in the functions' logs of the three runs above"
 if grep -nE 'mem_(live|test)_[A-Za-z0-9]{32,}|[0-9a-f]{64}' "$ROOT/.data/e2e-watch.log"; then
   echo "a full key or a key hash was logged (lines above)" >&2
   exit 1

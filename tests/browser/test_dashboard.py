@@ -1,0 +1,560 @@
+"""The dashboard (GET /dashboard) in a real browser: one behaviour per test.
+
+Every test signs up a fresh organisation through the API, then uses the page as a person would. After each
+step the keys involved are checked to be nowhere a key must not be (URL, localStorage, cookies, request URLs,
+console, and the page itself outside the one-time new-key dialog); after each test, the console has no error
+(a CSP violation is one) and no request went to another origin (see conftest.py).
+"""
+
+import datetime as dt
+import re
+import uuid
+
+from conftest import BASE_URL, LAPTOP, PHONE, SCREENSHOT_DIR
+from playwright.sync_api import expect
+
+WARNING = "The full key is only shown once. Save it securely!"
+FULL_KEY = re.compile(r"^mem_(live|test)_[A-Za-z0-9]{32,64}$")
+CONTROL_BUTTONS = re.compile(r"^(Create key|Edit|Roll|Revoke)\b")
+
+
+def prefix_of(key):
+    return key[:15] + "..."
+
+
+def fmt(n):
+    return f"{n:,}"
+
+
+def open_create_and_submit(dash, name, environment=None, scopes=("read",), expires_in_days=None):
+    page = dash.page
+    page.get_by_role("button", name="Create key").click()
+    dialog = page.get_by_role("dialog", name="Create a key")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Name", exact=True).fill(name)
+    if environment:
+        dialog.get_by_role("radio", name=re.compile("^" + environment.capitalize())).check()
+    for scope in ("read", "write", "delete", "admin"):
+        box = dialog.get_by_role("checkbox", name=re.compile("^" + scope + r"\b"))
+        box.set_checked(scope in scopes)
+    if expires_in_days is not None:
+        dialog.get_by_label("Expires after (days)").fill(str(expires_in_days))
+    dialog.get_by_role("button", name="Create key").click()
+    return dialog
+
+
+def read_new_key(dash):
+    dialog = dash.page.locator("#new-key-dialog")
+    expect(dialog).to_be_visible()
+    key = dialog.locator("#new-key-value").inner_text().strip()
+    assert FULL_KEY.match(key), "the new-key dialog shows a full key"
+    return dialog, key
+
+
+# ------------------------------------------------------------------------------------------------ serving
+
+
+def test_page_is_served_with_a_strict_content_security_policy(dash):
+    response = dash.open()
+    headers = response.headers
+    csp = headers.get("content-security-policy", "")
+    for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'",
+                      "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"):
+        assert directive in csp, directive
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers.get("x-frame-options", "").upper() == "DENY"
+    assert headers.get("content-type", "").startswith("text/html")
+    for asset, media_type in (("/dashboard/app.js", "javascript"), ("/dashboard/style.css", "text/css")):
+        r = dash.page.request.get(BASE_URL + asset)
+        assert r.status == 200, asset
+        assert media_type in r.headers.get("content-type", ""), asset
+    # Nothing on the page that such a policy would block: no inline script, style or handler.
+    inline = dash.page.evaluate(
+        """() => ({
+            scripts: document.querySelectorAll('script:not([src])').length,
+            styles: document.querySelectorAll('style, [style]').length,
+            handlers: Array.from(document.querySelectorAll('*')).filter(
+                (e) => Array.from(e.attributes).some((a) => a.name.startsWith('on'))).length,
+        })"""
+    )
+    assert inline == {"scripts": 0, "styles": 0, "handlers": 0}
+
+
+def test_page_loads_and_signs_in_without_console_errors_or_third_party_requests(dash, org):
+    dash.open()
+    expect(dash.page.get_by_role("heading", name="Sign in with an API key")).to_be_visible()
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    expect(dash.page.locator("#usage-body")).to_be_visible()
+    dash.page.wait_for_load_state("networkidle")
+    # No allowance at all here: not even an API error status.
+    assert [text for kind, text in dash.console if kind == "error"] == []
+    assert dash.page_errors == []
+    assert dash.third_party_requests() == []
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+# ------------------------------------------------------------------------------------------------ signing in
+
+
+def test_signing_in_by_pasting_a_key_shows_the_account_and_the_keys_table(dash, org):
+    page = dash.page
+    dash.open()
+    key_input = page.get_by_label("API key", exact=True)
+    assert key_input.get_attribute("type") == "password"
+    dash.assert_key_is_nowhere(org["admin_key"])
+    dash.sign_in(org["admin_key"])
+    account = page.locator("#account-section")
+    expect(account).to_contain_text(org["account"]["name"])
+    expect(account).to_contain_text(org["account"]["email"])
+    expect(account).to_contain_text(org["account"]["plan"]["name"])
+    expect(page.locator("#mode-badge")).to_have_text("Live mode")
+    dash.wait_for_keys()
+    live = page.locator("#live-keys-table")
+    for column in ("Name", "Prefix", "Scopes", "Created", "Last used", "Expires", "Status", "Actions"):
+        expect(live.get_by_role("columnheader", name=column, exact=True)).to_be_visible()
+    row = dash.row(org["admin_prefix"])
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Default Key")
+    expect(row).to_contain_text("this key")
+    expect(row.locator(".status")).to_have_text("Active")
+    expect(page.get_by_role("heading", name=re.compile("^Test keys"))).to_be_visible()
+    # Kept for this tab only: sessionStorage is allowed, nothing else.
+    assert org["admin_key"] in dash.storage("sessionStorage")
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+def test_signing_in_with_an_unknown_key_shows_the_api_message(dash, api):
+    page = dash.page
+    dash.allow_http_errors(401)
+    unknown = "mem_live_" + uuid.uuid4().hex + "ABCDEFGH"
+    status, body = api.call("GET", "/v1/account", unknown)
+    assert status == 401
+    dash.open()
+    with page.expect_response(lambda r: r.url.endswith("/v1/account")) as answer:
+        dash.sign_in(unknown, expect_dashboard=False)
+    message = answer.value.json()["error"]["message"]
+    assert message == body["error"]["message"]
+    expect(dash.alerts().filter(has_text=message)).to_be_visible()
+    expect(page.locator("#sign-in-view")).to_be_visible()
+    expect(page.locator("#dashboard-view")).to_be_hidden()
+    assert unknown not in dash.storage("sessionStorage")
+    dash.assert_key_is_nowhere(unknown)
+
+
+def test_the_key_survives_a_reload_of_the_tab_but_not_a_new_tab(dash, org):
+    page = dash.page
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    page.reload()
+    expect(page.locator("#account-section")).to_contain_text(org["account"]["email"])
+    dash.assert_key_is_nowhere(org["admin_key"])
+    other = dash.context.new_page()
+    dash.watch(other)
+    other.goto(BASE_URL + "/dashboard")
+    expect(other.get_by_role("heading", name="Sign in with an API key")).to_be_visible()
+    expect(other.locator("#dashboard-view")).to_be_hidden()
+    assert other.evaluate("() => sessionStorage.length") == 0
+    other.close()
+
+
+def test_signing_out_forgets_the_key(dash, org):
+    page = dash.page
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in with an API key")).to_be_visible()
+    expect(page.locator("#dashboard-view")).to_be_hidden()
+    assert org["admin_key"] not in dash.storage("sessionStorage")
+    assert page.evaluate("() => sessionStorage.length") == 0
+    # The page state is gone too: no account, no key list left in the DOM.
+    html = page.content()
+    assert org["account"]["email"] not in html
+    assert org["admin_prefix"] not in html
+    dash.assert_key_is_nowhere(org["admin_key"])
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in with an API key")).to_be_visible()
+    expect(page.locator("#dashboard-view")).to_be_hidden()
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+# ------------------------------------------------------------------------------------------------ managing keys
+
+
+def test_creating_a_key_shows_the_full_key_once_with_a_copy_button_and_the_warning(dash, org, api):
+    page = dash.page
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    open_create_and_submit(dash, "CI deploy", environment="live", scopes=("read", "write"), expires_in_days=90)
+    dialog, new_key = read_new_key(dash)
+    expect(dialog).to_contain_text(WARNING)
+    expect(dialog.get_by_role("button", name="Copy")).to_be_visible()
+    dash.assert_key_is_nowhere(org["admin_key"])
+    dash.assert_key_is_nowhere(new_key, in_dom=False)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    dash.screenshot("dashboard-new-key.png", full_page=False)
+    dialog.get_by_role("button", name="Copy").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Copied")
+    assert page.evaluate("() => navigator.clipboard.readText()") == new_key
+    dialog.get_by_role("button", name=re.compile("^Done")).click()
+    expect(dialog).to_be_hidden()
+    # Closed: the full key is nowhere on the page any more.
+    dash.assert_key_is_nowhere(new_key, org["admin_key"])
+    row = dash.row(prefix_of(new_key))
+    expect(row).to_contain_text("CI deploy")
+    expect(row.locator(".scope")).to_have_text(["read", "write"])
+    expect(row.locator(".status")).to_have_text("Active")
+    expect(row.locator("td[data-label='Expires'] time")).to_have_count(1)  # 90 days: a date, not "Never"
+    # It is a real key of this organisation.
+    assert api.ok("GET", "/v1/account", new_key)["data"]["org_id"] == org["account"]["org_id"]
+    dash.assert_key_is_nowhere(new_key, org["admin_key"])
+
+
+def test_copy_falls_back_to_selecting_the_key_without_a_clipboard(dash, org):
+    page = dash.page
+    # A browser that refuses clipboard access (an insecure origin, a denied permission).
+    page.add_init_script(
+        "Object.defineProperty(navigator, 'clipboard', { value: { writeText: () => Promise.reject(new Error('denied')) } })"
+    )
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    open_create_and_submit(dash, "No clipboard")
+    dialog, new_key = read_new_key(dash)
+    dialog.get_by_role("button", name="Copy").click()
+    expect(dialog.get_by_role("status")).to_contain_text("selected")
+    assert page.evaluate("() => window.getSelection().toString()").strip() == new_key
+    dialog.get_by_role("button", name=re.compile("^Done")).click()
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("() => window.getSelection().toString()") == ""
+    dash.assert_key_is_nowhere(new_key, org["admin_key"])
+
+
+def test_revoking_a_key_asks_for_confirmation_first(dash, org, api):
+    page = dash.page
+    victim = api.create_key(org["admin_key"], name="Old laptop", scopes=["read"])
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    row = dash.row(victim["key_prefix"])
+    expect(row).to_have_count(1)
+    # Cancel: nothing happens.
+    row.get_by_role("button", name=re.compile("^Revoke")).click()
+    confirm = page.get_by_role("dialog", name=re.compile("^Revoke"))
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text(victim["key_prefix"])
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    assert api.key_by_id(org["admin_key"], victim["id"])["revoked_at"] is None
+    expect(row.locator(".status")).to_have_text("Active")
+    # Confirm: revoked.
+    row.get_by_role("button", name=re.compile("^Revoke")).click()
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("button", name="Revoke key").click()
+    expect(confirm).to_be_hidden()
+    expect(row.locator(".status")).to_have_text("Revoked")
+    expect(row.get_by_role("button")).to_have_count(0)
+    assert api.key_by_id(org["admin_key"], victim["id"])["revoked_at"] is not None
+    dash.assert_key_is_nowhere(org["admin_key"], victim["key"])
+
+
+def test_rolling_a_key_shows_the_new_key_once_and_keeps_the_old_one_for_the_overlap(dash, org, api):
+    page = dash.page
+    old = api.create_key(org["admin_key"], name="Worker", scopes=["read", "write"])
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    old_row = dash.row(old["key_prefix"])
+    old_row.get_by_role("button", name=re.compile("^Roll")).click()
+    roll = page.get_by_role("dialog", name=re.compile("^Roll"))
+    expect(roll).to_be_visible()
+    roll.get_by_label(re.compile("^Overlap")).fill("2")
+    before = dt.datetime.now(dt.timezone.utc)
+    roll.get_by_role("button", name="Roll key").click()
+    dialog, new_key = read_new_key(dash)
+    expect(dialog).to_contain_text(WARNING)
+    expect(dialog).to_contain_text("keeps working until")
+    assert new_key != old["key"]
+    dash.assert_key_is_nowhere(old["key"], org["admin_key"])
+    dialog.get_by_role("button", name=re.compile("^Done")).click()
+    expect(dialog).to_be_hidden()
+    dash.assert_key_is_nowhere(new_key, old["key"], org["admin_key"])
+    # The old key: still listed, working until the overlap ends, not rollable again.
+    expect(old_row.locator(".status")).to_have_text("Expires soon")
+    expect(old_row).to_contain_text("Rolled")
+    expect(old_row.get_by_role("button", name=re.compile("^Roll"))).to_have_count(0)
+    new_row = dash.row(prefix_of(new_key))
+    expect(new_row.locator(".status")).to_have_text("Active")
+    expect(new_row).to_contain_text("Worker")
+    listed = api.key_by_id(org["admin_key"], old["id"])
+    assert listed["is_active"] is True and listed["revoked_at"] is None
+    ends = dt.datetime.fromisoformat(listed["expires_at"].replace("Z", "+00:00"))
+    assert abs((ends - before).total_seconds() - 2 * 3600) < 600, listed["expires_at"]
+    assert api.call("GET", "/v1/account", old["key"])[0] == 200
+    assert api.call("GET", "/v1/account", new_key)[0] == 200
+
+
+def test_renaming_a_key(dash, org, api):
+    page = dash.page
+    k = api.create_key(org["admin_key"], name="Temp name", scopes=["read", "write"])
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    row = dash.row(k["key_prefix"])
+    row.get_by_role("button", name=re.compile("^Edit")).click()
+    edit = page.get_by_role("dialog", name=re.compile("^Edit"))
+    edit.get_by_label("Name", exact=True).fill("Analytics export")
+    edit.get_by_role("button", name="Save").click()
+    expect(edit).to_be_hidden()
+    expect(row).to_contain_text("Analytics export")
+    assert api.key_by_id(org["admin_key"], k["id"])["name"] == "Analytics export"
+    dash.assert_key_is_nowhere(org["admin_key"], k["key"])
+
+
+def test_an_api_error_is_shown_as_its_message(dash, org):
+    """Revoking the organisation's only live admin key: the API refuses (409 last_admin_key), the page says why."""
+    page = dash.page
+    dash.allow_http_errors(409)
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    row = dash.row(org["admin_prefix"])
+    row.get_by_role("button", name=re.compile("^Revoke")).click()
+    confirm = page.get_by_role("dialog", name=re.compile("^Revoke"))
+    with page.expect_response(lambda r: r.request.method == "DELETE") as answer:
+        confirm.get_by_role("button", name="Revoke key").click()
+    assert answer.value.status == 409
+    error = answer.value.json()["error"]
+    assert error["code"] == "last_admin_key"
+    expect(page.get_by_role("alert").filter(has_text=error["message"])).to_be_visible()
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(row.locator(".status")).to_have_text("Active")
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+# ------------------------------------------------------------------------------------------------ limited keys
+
+
+def test_a_read_only_key_sees_the_account_and_usage_and_no_buttons_it_cannot_use(dash, org, api):
+    page = dash.page
+    dash.allow_http_errors(403)  # GET /v1/account/api-keys: insufficient_scope, which the page expects
+    reader = api.create_key(org["admin_key"], name="Read only", scopes=["read"])
+    dash.open()
+    dash.sign_in(reader["key"])
+    expect(page.locator("#account-section")).to_contain_text(org["account"]["email"])
+    expect(page.locator("#keys-note")).to_contain_text("admin")
+    expect(page.locator("#usage-body")).to_be_visible()
+    expect(page.get_by_role("button", name=CONTROL_BUTTONS)).to_have_count(0)
+    expect(page.locator("#live-keys")).to_be_hidden()
+    expect(page.locator("#test-keys")).to_be_hidden()
+    assert page.get_by_role("alert").filter(has_text=re.compile(".")).count() == 0
+    dash.assert_key_is_nowhere(reader["key"], org["admin_key"])
+
+
+def test_a_test_key_sees_only_test_keys_and_cannot_choose_live(dash, org, api):
+    page = dash.page
+    sandbox = api.create_key(org["admin_key"], name="Sandbox admin", environment="test", scopes=["admin"])
+    dash.open()
+    dash.sign_in(sandbox["key"])
+    expect(page.locator("#mode-badge")).to_have_text("Test mode")
+    dash.wait_for_keys()
+    expect(page.locator("#live-keys")).to_be_hidden()
+    expect(dash.row(org["admin_prefix"])).to_have_count(0)
+    expect(dash.row(sandbox["key_prefix"])).to_have_count(1)
+    page.get_by_role("button", name="Create key").click()
+    dialog = page.get_by_role("dialog", name="Create a key")
+    expect(dialog.get_by_role("radio", name=re.compile("^Live"))).to_have_count(0)
+    expect(dialog.get_by_role("radio", name=re.compile("^Test"))).to_be_checked()
+    dialog.get_by_label("Name", exact=True).fill("Sandbox CI")
+    dialog.get_by_role("button", name="Create key").click()
+    new_dialog, new_key = read_new_key(dash)
+    assert new_key.startswith("mem_test_")
+    new_dialog.get_by_role("button", name=re.compile("^Done")).click()
+    dash.assert_key_is_nowhere(new_key, sandbox["key"], org["admin_key"])
+
+
+# ------------------------------------------------------------------------------------------------ usage
+
+
+def test_usage_chart_shows_live_and_test_requests_per_day(dash, org, api):
+    page = dash.page
+    tester = api.create_key(org["admin_key"], name="Test traffic", environment="test", scopes=["read"])
+    for _ in range(3):
+        api.ok("GET", "/v1/account", org["admin_key"])
+    for _ in range(2):
+        api.ok("GET", "/v1/account", tester["key"])
+    dash.open()
+    with page.expect_response(lambda r: "/v1/account/usage" in r.url) as answer:
+        dash.sign_in(org["admin_key"])
+    usage = answer.value.json()["data"]
+    days = usage["days"]
+    first = dt.date.fromisoformat(usage["from"])
+    last = dt.date.fromisoformat(usage["to"])
+    assert len(days) == (last - first).days + 1
+    chart = page.locator("#usage-chart")
+    expect(chart).to_be_visible()
+    expect(chart.locator(".legend")).to_contain_text("Live (billable)")
+    expect(chart.locator(".legend")).to_contain_text("Test (free)")
+    expect(chart.locator("figcaption")).to_contain_text(usage["from"])
+    expect(chart.locator("figcaption")).to_contain_text(usage["to"])
+    expect(chart.locator(".bar-col")).to_have_count(len(days))
+    totals = page.locator("#usage-totals")
+    expect(totals).to_contain_text(fmt(usage["totals"]["live_requests"]) + " live requests")
+    expect(totals).to_contain_text(fmt(usage["totals"]["test_requests"]) + " test requests")
+    # Each day's bars are as tall as its numbers say (zero days have no bar).
+    heights = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#usage-plot .bar-col'), (c) => [
+            c.dataset.date, c.querySelector('.bar-live').getBoundingClientRect().height,
+            c.querySelector('.bar-test').getBoundingClientRect().height])"""
+    )
+    for (date, live_h, test_h), day in zip(heights, days):
+        assert date == day["date"]
+        assert (live_h > 0) == (day["live_requests"] > 0), day
+        assert (test_h > 0) == (day["test_requests"] > 0), day
+    # The same numbers as a table.
+    page.get_by_text("Requests per day as a table").click()
+    expect(page.locator("#usage-table tbody tr")).to_have_count(len(days))
+    # Another range: the first week of this one.
+    week_end = min(last, first + dt.timedelta(days=6))
+    page.get_by_label("From", exact=True).fill(first.isoformat())
+    page.get_by_label("To", exact=True).fill(week_end.isoformat())
+    with page.expect_response(lambda r: "/v1/account/usage?" in r.url) as again:
+        page.get_by_role("button", name="Show").click()
+    assert f"from={first.isoformat()}" in again.value.url and f"to={week_end.isoformat()}" in again.value.url
+    expect(chart.locator(".bar-col")).to_have_count((week_end - first).days + 1)
+    dash.assert_key_is_nowhere(org["admin_key"], tester["key"])
+
+
+# ------------------------------------------------------------------------------------------------ layout, access
+
+
+def populate(api, org):
+    """A few keys of each kind, so the screenshots show a lived-in account."""
+    api.create_key(org["admin_key"], name="Production server", scopes=["read", "write"])
+    api.create_key(org["admin_key"], name="Nightly export", scopes=["read"], expires_in_days=5)
+    gone = api.create_key(org["admin_key"], name="Old laptop", scopes=["read", "write", "delete"])
+    api.ok("DELETE", f"/v1/account/api-keys/{gone['id']}", org["admin_key"])
+    api.create_key(org["admin_key"], name="Staging", environment="test", scopes=["read", "write"])
+    for _ in range(3):
+        api.ok("GET", "/v1/account", org["admin_key"])
+
+
+def assert_fits_width(page, width):
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    assert overflow <= width, f"the page scrolls sideways: {overflow}px wide in a {width}px viewport"
+
+
+def test_the_dashboard_fits_a_laptop_screen(dash, org, api):
+    populate(api, org)
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    expect(dash.page.locator("#usage-body")).to_be_visible()
+    expect(dash.page.locator("#test-keys-table tbody tr")).to_have_count(1)
+    assert_fits_width(dash.page, LAPTOP["width"])
+    clipped = dash.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.table-scroll'), (e) => e.scrollWidth - e.clientWidth)"
+    )
+    assert all(extra <= 0 for extra in clipped), f"a table scrolls sideways on a laptop: {clipped}"
+    # On a laptop the keys are a real table: one row per key, the columns side by side.
+    row = dash.row(org["admin_prefix"])
+    assert row.bounding_box()["height"] < 120
+    dash.screenshot("dashboard-laptop.png")
+    assert (SCREENSHOT_DIR / "dashboard-laptop.png").stat().st_size > 0
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+def test_the_dashboard_fits_a_phone_screen(phone_dash, org, api):
+    dash = phone_dash
+    populate(api, org)
+    dash.open()
+    assert_fits_width(dash.page, PHONE["width"])
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    expect(dash.page.locator("#usage-body")).to_be_visible()
+    assert_fits_width(dash.page, PHONE["width"])
+    # Every key's actions are on screen (the table stacks into cards instead of overflowing).
+    for button in dash.page.get_by_role("button", name=re.compile("^(Edit|Roll|Revoke)")).all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    dash.screenshot("dashboard-phone.png")
+    dash.page.get_by_role("button", name="Create key").click()
+    dialog = dash.page.get_by_role("dialog", name="Create a key")
+    box = dialog.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+def test_signing_in_and_creating_a_key_works_from_the_keyboard_alone(dash, org):
+    page = dash.page
+    dash.open()
+
+    def tab_to(predicate_js, limit=60):
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(predicate_js):
+                return
+        raise AssertionError("not reachable with Tab: " + predicate_js)
+
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    tab_to("() => document.activeElement && document.activeElement.id === 'api-key-input'")
+    page.keyboard.insert_text(org["admin_key"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Account")).to_be_visible()
+    dash.wait_for_keys()
+    tab_to("() => document.activeElement && document.activeElement.textContent.trim() === 'Create key'")
+    outline = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+    )
+    assert outline[0] != "none" and outline[1] >= 2, f"no visible focus: {outline}"
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Create a key")
+    expect(dialog).to_be_visible()
+    assert page.evaluate("() => document.activeElement.id") == "create-name"
+    page.keyboard.type("Keyboard key")
+    page.keyboard.press("Enter")
+    new_dialog, new_key = read_new_key(dash)
+    assert page.evaluate("() => document.activeElement.id") == "copy-key"
+    tab_to("() => document.activeElement && document.activeElement.id === 'close-new-key'", limit=10)
+    page.keyboard.press("Enter")
+    expect(new_dialog).to_be_hidden()
+    expect(dash.row(prefix_of(new_key))).to_have_count(1)
+    dash.assert_key_is_nowhere(new_key, org["admin_key"])
+
+
+CONTRAST_JS = """
+() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c[3] > 0.5) return c; } return [255, 255, 255, 1]; };
+  const failures = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.closest('[hidden], dialog:not([open])') || el.disabled) continue;
+    const r = el.getBoundingClientRect(); if (r.width === 0 || r.height === 0) continue;
+    const s = getComputedStyle(el); if (s.visibility === 'hidden' || parseFloat(s.opacity) === 0) continue;
+    if (el.closest('.visually-hidden, .skip-link')) continue;
+    const fg = parse(s.color), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight, 10) >= 700;
+    const large = size >= 24 || (bold && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) failures.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return failures;
+}
+"""
+
+
+def test_text_has_readable_contrast(dash, org, api):
+    populate(api, org)
+    dash.open()
+    assert dash.page.evaluate(CONTRAST_JS) == []
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    expect(dash.page.locator("#usage-body")).to_be_visible()
+    assert dash.page.evaluate(CONTRAST_JS) == []
+    open_create_and_submit(dash, "Contrast check")
+    read_new_key(dash)
+    assert dash.page.evaluate(CONTRAST_JS) == []
