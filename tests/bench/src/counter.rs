@@ -7,22 +7,45 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Operations seen so far, by name (`Query`, `GetItem`, ...).
+/// What the proxy saw since the last [`OperationCounter::take`] or [`OperationCounter::take_detailed`].
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    /// Operations by name (`Query`, `GetItem`, ...).
+    pub operations: BTreeMap<String, u64>,
+    /// `Query` operations by the `IndexName` of their request body (`(table)` for none).
+    pub queries_by_index: BTreeMap<String, u64>,
+}
+
+/// Operations seen so far.
 #[derive(Clone, Default)]
-pub struct OperationCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+pub struct OperationCounter(Arc<Mutex<Counts>>);
 
 impl OperationCounter {
-    /// The counts since the last call, and resets them.
+    /// The operation counts since the last call, and resets every count.
     pub fn take(&self) -> BTreeMap<String, u64> {
+        self.take_detailed().operations
+    }
+
+    /// Every count since the last call (operations, and queries by index), and resets them.
+    pub fn take_detailed(&self) -> Counts {
         self.0
             .lock()
             .map(|mut counts| std::mem::take(&mut *counts))
             .unwrap_or_default()
     }
 
-    fn add(&self, operation: &str) {
+    fn add(&self, operation: &str, body: &[u8]) {
+        let index = (operation == "Query").then(|| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|request| request.get("IndexName")?.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "(table)".to_owned())
+        });
         if let Ok(mut counts) = self.0.lock() {
-            *counts.entry(operation.to_owned()).or_default() += 1;
+            *counts.operations.entry(operation.to_owned()).or_default() += 1;
+            if let Some(index) = index {
+                *counts.queries_by_index.entry(index).or_default() += 1;
+            }
         }
     }
 }
@@ -53,7 +76,8 @@ pub async fn start(upstream: String) -> (String, OperationCounter) {
     (endpoint, counter)
 }
 
-/// Copies HTTP/1.1 requests (headers, then `Content-Length` bytes of body) and counts each one's target.
+/// Copies HTTP/1.1 requests (headers, then `Content-Length` bytes of body) and counts each one's target
+/// (and, for a `Query`, the index its body names) once the whole request has arrived, before it is sent on.
 async fn forward_requests(
     mut client: tokio::net::tcp::OwnedReadHalf,
     mut server: tokio::net::tcp::OwnedWriteHalf,
@@ -73,6 +97,7 @@ async fn forward_requests(
         };
         let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
         let mut content_length = 0usize;
+        let mut target = None;
         for line in head.lines() {
             if let Some(value) = line.strip_prefix("x-amz-target:") {
                 let operation = value.trim().rsplit('.').next().unwrap_or_default();
@@ -86,7 +111,7 @@ async fn forward_requests(
                     })
                     .map(|(_, v)| v.trim().rsplit('.').next().unwrap_or_default().to_owned())
                     .unwrap_or_else(|| operation.to_owned());
-                counter.add(&exact);
+                target = Some(exact);
             }
             if let Some(value) = line.strip_prefix("content-length:") {
                 content_length = value.trim().parse().unwrap_or(0);
@@ -99,6 +124,9 @@ async fn forward_requests(
             }
         }
         let request_end = header_end + content_length;
+        if let Some(operation) = target {
+            counter.add(&operation, &buffer[header_end..request_end]);
+        }
         if server.write_all(&buffer[..request_end]).await.is_err() {
             return;
         }
