@@ -22,4 +22,4 @@ cargo build --quiet --bins
 
 log "serving on http://localhost:$PORT (try: curl localhost:$PORT/health)"
 # shellcheck disable=SC2046
-cargo lambda watch --invoke-port "$PORT" $(watch_env_args "$endpoint" "$TABLE_NAME")
+cargo lambda watch "${WATCH_FLAGS[@]}" --invoke-port "$PORT" $(watch_env_args "$endpoint" "$TABLE_NAME")

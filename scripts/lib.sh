@@ -83,6 +83,10 @@ local_derivation_secret() {
   cat "$file"
 }
 
+# `cargo lambda watch` answers OPTIONS itself and adds CORS headers unless told not to; API Gateway (no CORS
+# configured, `ANY` routes) sends OPTIONS to the functions, which answer it. Locally the same.
+WATCH_FLAGS=(--disable-cors)
+
 # The environment variables handed to every function under `cargo lambda watch`.
 watch_env_args() {
   local endpoint=$1 table=$2

@@ -57,7 +57,7 @@ cargo build --quiet --locked --bins
 # Patient DynamoDB limits here, as in the route tests: two cores run the JVM, the router and the checks, and
 # a check of behaviour must not fail on a slow moment (faults.rs tests production's limits).
 # shellcheck disable=SC2046
-setsid cargo lambda watch --invoke-port "$E2E_PORT" --quiet $(watch_env_args "$endpoint" "$table") \
+setsid cargo lambda watch "${WATCH_FLAGS[@]}" --invoke-port "$E2E_PORT" --quiet $(watch_env_args "$endpoint" "$table") \
   --env-var DYNAMODB_ATTEMPT_TIMEOUT_MS=10000 --env-var DYNAMODB_OPERATION_TIMEOUT_MS=30000 \
   --env-var REQUEST_DEADLINE_MS=60000 \
   >"$ROOT/.data/e2e-watch.log" 2>&1 &

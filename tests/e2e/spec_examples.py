@@ -166,7 +166,16 @@ check("no key is a 401", status == 401 and body["error"]["code"] == "missing_api
 status, _, body = run(f"curl {BASE}/v1/nothing-here")
 check("unknown path is a JSON 404", status == 404 and body["error"]["code"] == "not_found", body)
 status, headers, body = run(f"curl -X PUT {BASE}/v1/account")
-check("wrong method is a 405 with Allow", status == 405 and headers.get("allow") == "GET", (headers, body))
+check("wrong method is a 405 with Allow", status == 405 and headers.get("allow") == "GET, HEAD, OPTIONS",
+      (headers, body))
+# Probes and preflights reach the functions, as on API Gateway (ANY routes, no CORS configured).
+status, headers, body = run(f"curl --head {BASE}/health")
+check("HEAD /health is a 200 with no body", status == 200 and body is None
+      and headers.get("content-type") == "application/json", (status, headers, body))
+status, headers, body = run(f"curl -X OPTIONS {BASE}/v1/account/api-keys")
+check("OPTIONS is our 204 with Allow and no CORS headers", status == 204
+      and headers.get("allow") == "GET, HEAD, POST, OPTIONS"
+      and not any(name.startswith("access-control-") for name in headers), (status, headers, body))
 
 print(f"e2e: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -15,16 +15,16 @@ use store::Store;
 pub const ROUTES: &[Route] = &[ACCOUNT, USAGE];
 const ACCOUNT: Route = Route {
     path: "/v1/account",
-    allow: "GET",
+    allow: "GET, HEAD, OPTIONS",
 };
 const USAGE: Route = Route {
     path: "/v1/account/usage",
-    allow: "GET",
+    allow: "GET, HEAD, OPTIONS",
 };
 
 /// Answers one request.
 pub async fn handle(store: &Store, request: Request) -> Response<Body> {
-    dispatch(request, |request| route(store, request)).await
+    dispatch(request, ROUTES, |request| route(store, request)).await
 }
 
 async fn route(store: &Store, request: Request) -> Outcome {

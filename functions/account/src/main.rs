@@ -2,7 +2,7 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    http_envelope::init_tracing();
+    http_envelope::init_telemetry("account");
     let store = store::Store::from_env().await?;
     auth::flush_usage_at_shutdown(store.clone()).await;
     http_envelope::serve(|request| account::handle(&store, request)).await

@@ -18,15 +18,15 @@ use store::Store;
 pub const ROUTES: &[Route] = &[COLLECTION, ONE_KEY, ROLL];
 const COLLECTION: Route = Route {
     path: "/v1/account/api-keys",
-    allow: "GET, POST",
+    allow: "GET, HEAD, POST, OPTIONS",
 };
 const ONE_KEY: Route = Route {
     path: "/v1/account/api-keys/{key_id}",
-    allow: "PATCH, DELETE",
+    allow: "PATCH, DELETE, OPTIONS",
 };
 const ROLL: Route = Route {
     path: "/v1/account/api-keys/{key_id}/roll",
-    allow: "POST",
+    allow: "POST, OPTIONS",
 };
 
 /// Answers one request; `derivation` is the server's secret idempotent creations derive their key from.
@@ -35,7 +35,7 @@ pub async fn handle(
     derivation: &DerivationSecret,
     request: Request,
 ) -> Response<Body> {
-    dispatch(request, |request| route(store, derivation, request)).await
+    dispatch(request, ROUTES, |request| route(store, derivation, request)).await
 }
 
 async fn route(store: &Store, derivation: &DerivationSecret, request: Request) -> Outcome {

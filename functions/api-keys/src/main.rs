@@ -3,7 +3,7 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    http_envelope::init_tracing();
+    http_envelope::init_telemetry("api-keys");
     let store = store::Store::from_env().await?;
     let derivation = accounts::DerivationSecret::from_env()?;
     auth::flush_usage_at_shutdown(store.clone()).await;

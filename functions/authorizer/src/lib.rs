@@ -39,34 +39,71 @@ pub struct CallerContext {
 #[error("the key could not be checked: {0}")]
 pub struct Undecided(StoreError);
 
-/// Decides one request.
+/// Decides one request, and ends it as every request of the service ends: one log line (the refusal's code
+/// in it, never the key) and its metrics. The status logged is the one API Gateway answers: 200 when
+/// allowed (the backend's own status is the backend's to log), 403 when refused, 500 when undecided.
 pub async fn authorize(
     store: &Store,
     request: &ApiGatewayV2CustomAuthorizerV2Request,
     now: SystemTime,
 ) -> Result<Decision, Undecided> {
+    let started = std::time::Instant::now();
     let route_key = request.route_key.as_deref().unwrap_or_default();
     let method = request.request_context.http.method.as_str();
+    let ((decision, status, code), facts) =
+        telemetry::within_request(Box::pin(decide(store, request, route_key, method, now))).await;
+    let request_id = request
+        .request_context
+        .request_id
+        .as_deref()
+        .unwrap_or_default();
+    telemetry::finish_request(
+        &telemetry::RequestOutcome {
+            route: route_key,
+            method,
+            status,
+            code,
+            request_id,
+            latency: started.elapsed(),
+        },
+        &facts,
+    );
+    decision
+}
+
+type Answer = (Result<Decision, Undecided>, u16, Option<&'static str>);
+
+async fn decide(
+    store: &Store,
+    request: &ApiGatewayV2CustomAuthorizerV2Request,
+    route_key: &str,
+    method: &str,
+    now: SystemTime,
+) -> Answer {
     let scope = required_scope(route_key, method);
     match authenticate(store, &request.headers, scope, now).await {
-        Ok(principal) => {
-            tracing::info!(route_key, method, org_id = %principal.org_id, key_id = %principal.key_id, "request allowed");
+        Ok(principal) => (
             Ok(Decision {
                 is_authorized: true,
                 context: Some(context(&principal)),
-            })
-        }
+            }),
+            200,
+            None,
+        ),
         Err(AuthError::Store(err)) => {
-            tracing::error!(route_key, method, error = %err, "request undecided");
-            Err(Undecided(err))
+            tracing::error!(error = %err, "request undecided: the key could not be checked");
+            (Err(Undecided(err)), 500, Some("service_unavailable"))
         }
         Err(err) => {
             let code = ApiError::from(Failure::Auth(err)).code;
-            tracing::info!(route_key, method, code, "request refused");
-            Ok(Decision {
-                is_authorized: false,
-                context: None,
-            })
+            (
+                Ok(Decision {
+                    is_authorized: false,
+                    context: None,
+                }),
+                403,
+                Some(code),
+            )
         }
     }
 }

@@ -6,7 +6,7 @@ use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    http_envelope::init_tracing();
+    http_envelope::init_telemetry("authorizer");
     let store = store::Store::from_env().await?;
     auth::flush_usage_at_shutdown(store.clone()).await;
     lambda_runtime::run(service_fn(

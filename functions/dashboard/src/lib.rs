@@ -14,11 +14,11 @@ use lambda_http::{Body, Request, Response};
 pub const ROUTES: &[Route] = &[PAGE, ASSET];
 const PAGE: Route = Route {
     path: "/dashboard",
-    allow: "GET",
+    allow: "GET, HEAD, OPTIONS",
 };
 const ASSET: Route = Route {
     path: "/dashboard/{asset}",
-    allow: "GET",
+    allow: "GET, HEAD, OPTIONS",
 };
 
 /// No inline script or style, nothing from another origin, no framing, no form posting anywhere: the page
@@ -47,7 +47,7 @@ const FILES: &[(&str, &str, &str)] = &[
 
 /// Answers one request.
 pub async fn handle(request: Request) -> Response<Body> {
-    dispatch(request, route).await
+    dispatch(request, ROUTES, route).await
 }
 
 async fn route(request: Request) -> HandlerResult {

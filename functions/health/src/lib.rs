@@ -10,7 +10,7 @@ use serde::Serialize;
 pub const ROUTES: &[Route] = &[HEALTH];
 const HEALTH: Route = Route {
     path: "/health",
-    allow: "GET",
+    allow: "GET, HEAD, OPTIONS",
 };
 
 /// The body of a healthy answer.
@@ -23,7 +23,7 @@ struct Health {
 
 /// Answers one request.
 pub async fn handle(request: Request) -> Response<Body> {
-    dispatch(request, route).await
+    dispatch(request, ROUTES, route).await
 }
 
 async fn route(request: Request) -> HandlerResult {

@@ -2,6 +2,6 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    http_envelope::init_tracing();
+    http_envelope::init_telemetry("health");
     http_envelope::serve(health::handle).await
 }

@@ -16,7 +16,7 @@ use store::Store;
 pub const ROUTES: &[Route] = &[SIGNUP];
 const SIGNUP: Route = Route {
     path: "/v1/signup",
-    allow: "POST",
+    allow: "POST, OPTIONS",
 };
 
 /// Answers one request; `derivation` is the server's secret idempotent signups derive their key from.
@@ -25,7 +25,7 @@ pub async fn handle(
     derivation: &DerivationSecret,
     request: Request,
 ) -> Response<Body> {
-    dispatch(request, |request| route(store, derivation, request)).await
+    dispatch(request, ROUTES, |request| route(store, derivation, request)).await
 }
 
 async fn route(store: &Store, derivation: &DerivationSecret, request: Request) -> Outcome {

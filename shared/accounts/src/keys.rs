@@ -216,7 +216,7 @@ pub async fn create_key(
             .await
         {
             Ok(()) => {
-                tracing::info!(org_id = %key.org_id, key_id = %key.key_id, created_by = %principal.key_id, "API key created");
+                telemetry::note_action("api_key.created", Some(&key.key_id));
                 return Ok(created);
             }
             Err(StoreError::IdempotencyKeyUsed) => {

@@ -113,7 +113,7 @@ pub async fn revoke_key(
             .await
         {
             Ok(Some(revoked)) => {
-                tracing::info!(org_id = %key.org_id, key_id = %key.key_id, revoked_by = %principal.key_id, "API key revoked");
+                telemetry::note_action("api_key.revoked", Some(&key.key_id));
                 return Ok(ApiKeyView::from_record(&revoked, now));
             }
             // Revoked meanwhile, or a concurrent revocation moved the counter: read again, decide again.
@@ -190,7 +190,7 @@ pub async fn edit_key(
             .await
         {
             Ok(Some(edited)) => {
-                tracing::info!(org_id = %key.org_id, key_id = %key.key_id, edited_by = %principal.key_id, "API key edited");
+                telemetry::note_action("api_key.edited", Some(&key.key_id));
                 return Ok(ApiKeyView::from_record(&edited, now));
             }
             // Its scopes changed meanwhile, or a concurrent change moved the counter: read again.
@@ -285,7 +285,7 @@ pub async fn roll_key(
         .await
     {
         Ok(()) => {
-            tracing::info!(org_id = %rolled.org_id, key_id = %successor.key_id, replaces = %rolled.key_id, rolled_by = %principal.key_id, "API key rolled");
+            telemetry::note_action("api_key.rolled", Some(&rolled.key_id));
             Ok(created)
         }
         Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,

@@ -83,7 +83,7 @@ pub async fn signup(
     let record = new_key.record(&signed_up, now)?;
     match store.create_organization(&org, &key, record.as_ref()).await {
         Ok(()) => {
-            tracing::info!(org_id = %org.org_id, key_id = %key.key_id, plan = plan.id, "organisation signed up");
+            telemetry::note_signed_up(&org.org_id, &key.key_id);
             Ok(signed_up)
         }
         Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,

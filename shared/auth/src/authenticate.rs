@@ -58,6 +58,22 @@ pub async fn authenticate(
     required: Scope,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
+    let checked = check_presented_key(store, headers, required, now).await;
+    match &checked {
+        Ok(principal) => telemetry::note_caller(&principal.org_id, &principal.key_id),
+        // DynamoDB failed: nothing was decided about the key.
+        Err(AuthError::Store(_)) => {}
+        Err(_) => telemetry::note_auth_refused(),
+    }
+    checked
+}
+
+async fn check_presented_key(
+    store: &Store,
+    headers: &HeaderMap,
+    required: Scope,
+    now: SystemTime,
+) -> Result<Principal, AuthError> {
     let key = presented_key(headers)?;
     let indexed = store
         .find_key_by_hash(&key.hash())
@@ -135,7 +151,10 @@ async fn record_use(store: &Store, principal: &Principal, now: SystemTime) {
 pub async fn flush_usage_at_shutdown(store: Store) {
     lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
         match store.flush_usage(SystemTime::now()).await {
-            Ok(keys) => tracing::info!(keys, "usage written at shutdown"),
+            Ok(keys) => {
+                tracing::info!(keys, "usage written at shutdown");
+                telemetry::record_usage_flush(keys);
+            }
             Err(err) => tracing::error!(error = %err, "usage could not be written at shutdown"),
         }
     })

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -173,38 +173,129 @@ pub fn request_deadline() -> Duration {
     })
 }
 
-/// Runs one request through `handler`: logs it in a span named by its request id, turns an error into its
-/// JSON envelope (through the error's one mapping to [`ApiError`]) and stamps the request id on the response.
-pub async fn dispatch<F, Fut, E>(request: Request, handler: F) -> Response<Body>
+/// Runs one request through `handler`, after the checks every route shares: the request's route among
+/// `routes` (the function's `ROUTES`), `OPTIONS` answered with the route's `Allow` (as on API Gateway, whose
+/// routes are `ANY`), `HEAD` served as `GET` without the body (RFC 9110: uptime monitors probe with it), any
+/// other method the route does not list a 405. Turns an error into its JSON envelope (through the error's one
+/// mapping to [`ApiError`]), stamps the request id on the response, and ends with the request's one log
+/// line and metrics (`telemetry::finish_request`).
+pub async fn dispatch<F, Fut, E>(
+    mut request: Request,
+    routes: &[Route],
+    handler: F,
+) -> Response<Body>
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, E>>,
     E: Into<ApiError>,
 {
+    let started = std::time::Instant::now();
     let request_id = request_id(&request);
     let method = request.method().clone();
-    let path = redact_keys(request.uri().path());
-    let span = tracing::info_span!("request", request_id = %request_id, %method, %path);
-    async move {
-        let mut response = match tokio::time::timeout(request_deadline(), handler(request)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(err)) => err.into().into_response(),
-            Err(_) => {
-                tracing::error!(
-                    deadline_ms = request_deadline().as_millis() as u64,
-                    "request deadline passed"
-                );
-                ApiError::unavailable().into_response()
+    let route = matching_route(routes, request.uri().path());
+    let route_label = route.map_or(UNMATCHED_ROUTE, |route| route.path);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, %method, route = route_label);
+    let early = match route {
+        Some(route) if method == Method::OPTIONS => Some(Ok(options_response(route))),
+        Some(route) => refuse_method(route, &method).map(Err),
+        None => None,
+    };
+    if method == Method::HEAD {
+        *request.method_mut() = Method::GET;
+    }
+    let answer = async move {
+        let outcome = match early {
+            Some(outcome) => outcome,
+            // Boxed: one allocation keeps the request future shallow enough for the compiler's layout limit.
+            None => {
+                match tokio::time::timeout(request_deadline(), Box::pin(handler(request))).await {
+                    Ok(outcome) => outcome.map_err(Into::into),
+                    Err(_) => {
+                        tracing::error!(
+                            deadline_ms = request_deadline().as_millis() as u64,
+                            "request deadline passed"
+                        );
+                        Err(ApiError::unavailable())
+                    }
+                }
             }
         };
-        tracing::info!(status = response.status().as_u16(), "request answered");
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        match outcome {
+            Ok(response) => (response, None),
+            Err(err) => {
+                let code = err.code;
+                (err.into_response(), Some(code))
+            }
         }
-        response
+    };
+    let ((mut response, code), facts) = telemetry::within_request(answer.instrument(span)).await;
+    if method == Method::HEAD {
+        *response.body_mut() = Body::Empty;
     }
-    .instrument(span)
-    .await
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let outcome = telemetry::RequestOutcome {
+        route: route_label,
+        method: method.as_str(),
+        status: response.status().as_u16(),
+        code,
+        request_id: &request_id,
+        latency: started.elapsed(),
+    };
+    telemetry::finish_request(&outcome, &facts);
+    response
+}
+
+/// The route label of a request no route of the function matches (the `$default` route's 404s).
+pub const UNMATCHED_ROUTE: &str = "$default";
+
+/// The route among `routes` whose template matches `path` segment by segment (`{name}` matches any one
+/// non-empty segment).
+fn matching_route<'r>(routes: &'r [Route], path: &str) -> Option<&'r Route> {
+    routes.iter().find(|route| {
+        let mut template = route.path.split('/');
+        let mut actual = path.split('/');
+        loop {
+            match (template.next(), actual.next()) {
+                (None, None) => return true,
+                (Some(expected), Some(segment)) => {
+                    let parameter = expected.starts_with('{') && expected.ends_with('}');
+                    if !(parameter && !segment.is_empty() || expected == segment) {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+    })
+}
+
+/// The 405 for a method `route` does not list (`HEAD` counts as `GET`), or `None`.
+fn refuse_method(route: &Route, method: &Method) -> Option<ApiError> {
+    let asked = if method == Method::HEAD {
+        Method::GET
+    } else {
+        method.clone()
+    };
+    let listed = route
+        .allow
+        .split(',')
+        .any(|allowed| allowed.trim() == asked.as_str());
+    (!listed).then(|| ApiError::method_not_allowed(route.allow))
+}
+
+/// `OPTIONS`: 204 with the route's `Allow`, and no CORS headers: the API is called from servers and from
+/// its own dashboard (same origin), never from another site's page.
+fn options_response(route: &Route) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response.headers_mut().insert(
+        lambda_http::http::header::ALLOW,
+        HeaderValue::from_static(route.allow),
+    );
+    response
 }
 
 /// `text` with anything shaped like an API key cut to its environment: a key pasted into a path
@@ -251,9 +342,15 @@ where
     .await
 }
 
-/// Sets up `tracing` for a function; call once at the top of `main`. JSON when the function's log format
-/// is JSON (as `template.yaml` sets it), the level from `RUST_LOG` (or Lambda's `AWS_LAMBDA_LOG_LEVEL`).
-pub fn init_tracing() {
+/// Sets up what an operator sees of `function`: its logs through `tracing` (JSON when the function's log
+/// format is JSON, as `template.yaml` sets it; the level from `RUST_LOG` or Lambda's `AWS_LAMBDA_LOG_LEVEL`)
+/// and its metrics in CloudWatch EMF. Call once at the top of `main`.
+pub fn init_telemetry(function: &'static str) {
+    init_tracing();
+    telemetry::init_metrics(function);
+}
+
+fn init_tracing() {
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
         .is_ok_and(|format| format.eq_ignore_ascii_case("json"));
     let directives = std::env::var("RUST_LOG")
@@ -268,11 +365,14 @@ pub fn init_tracing() {
 /// held at `info` whatever `RUST_LOG` says: at `trace`, `lambda_runtime` logs each raw event (headers, so
 /// keys, included), the AWS SDK whole DynamoDB requests and responses (key hashes), `aws_sigv4` the session
 /// token.
-pub const OWN_CRATES: [&str; 10] = [
+pub const OWN_CRATES: [&str; 13] = [
     "health",
     "signup",
     "account",
     "api_keys",
+    "authorizer",
+    "dashboard",
+    "telemetry",
     "http_envelope",
     "api_errors",
     "auth",
@@ -322,7 +422,7 @@ mod tests {
     async fn a_request_still_running_at_the_deadline_gets_our_503() {
         let request = Request::default();
         let started = tokio::time::Instant::now();
-        let response = dispatch(request, |_| async {
+        let response = dispatch(request, &[], |_| async {
             std::future::pending::<Result<Response<Body>, ApiError>>().await
         })
         .await;

@@ -143,7 +143,8 @@ pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::confi
                 .operation_timeout(settings.operation_timeout)
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
+        .interceptor(crate::timing::CallTiming);
     let endpoint = settings
         .endpoint
         .clone()

@@ -7,6 +7,7 @@ mod client;
 mod lifecycle;
 mod records;
 pub mod schema;
+mod timing;
 mod usage;
 
 use std::time::Duration;

@@ -77,5 +77,5 @@ async fn post_on_account_is_a_405_allowing_get() {
     let store = fresh_store().await;
     let answer = call(Method::POST, "/v1/account").send(&store).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers["allow"], "GET");
+    assert_eq!(answer.headers["allow"], "GET, HEAD, OPTIONS");
 }

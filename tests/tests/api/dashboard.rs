@@ -62,3 +62,11 @@ async fn an_unknown_asset_is_our_json_404_and_post_a_405() {
     let post = call(Method::POST, "/dashboard").send(&store).await;
     assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn head_on_the_page_has_its_headers_and_no_body() {
+    let response = dashboard::handle(call(Method::HEAD, "/dashboard").build()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("content-security-policy"));
+    assert!(response.body().is_empty());
+}

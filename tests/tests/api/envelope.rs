@@ -16,7 +16,7 @@ async fn post_on_health_is_a_405_allowing_get() {
     let store = fresh_store().await;
     let answer = call(Method::POST, "/health").send(&store).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers["allow"], "GET");
+    assert_eq!(answer.headers["allow"], "GET, HEAD, OPTIONS");
     assert_eq!(answer.body["success"], false);
 }
 
@@ -177,4 +177,66 @@ async fn authentication_comes_before_body_validation() {
         .send(&store)
         .await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn head_is_answered_wherever_get_is_with_the_same_status_and_headers_and_no_body() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for (path, key) in [
+        ("/health", None),
+        ("/v1/account", Some(org.admin_key.as_str())),
+        ("/v1/account/usage", Some(org.admin_key.as_str())),
+        ("/v1/account/api-keys", Some(org.admin_key.as_str())),
+    ] {
+        let with = |method| {
+            let request = call(method, path);
+            match key {
+                Some(key) => request.bearer(key),
+                None => request,
+            }
+        };
+        let get = with(Method::GET).send(&store).await;
+        let head = with(Method::HEAD).send(&store).await;
+        assert_eq!(head.status, get.status, "{path}");
+        assert_eq!(
+            head.headers.get("content-type"),
+            get.headers.get("content-type"),
+            "{path}"
+        );
+        assert_eq!(head.body, serde_json::Value::Null, "{path}: no body");
+    }
+}
+
+#[tokio::test]
+async fn head_on_a_route_without_get_is_a_405() {
+    let store = fresh_store().await;
+    let answer = call(Method::HEAD, "/v1/signup").send(&store).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers["allow"], "POST, OPTIONS");
+}
+
+#[tokio::test]
+async fn options_is_a_204_with_the_routes_allow_and_no_cors_headers_on_every_route() {
+    let store = fresh_store().await;
+    for (path, allow) in [
+        ("/health", "GET, HEAD, OPTIONS"),
+        ("/v1/signup", "POST, OPTIONS"),
+        ("/v1/account", "GET, HEAD, OPTIONS"),
+        ("/v1/account/api-keys", "GET, HEAD, POST, OPTIONS"),
+        ("/v1/account/api-keys/key_1", "PATCH, DELETE, OPTIONS"),
+        ("/v1/account/api-keys/key_1/roll", "POST, OPTIONS"),
+        ("/dashboard", "GET, HEAD, OPTIONS"),
+    ] {
+        let answer = call(Method::OPTIONS, path).send(&store).await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{path}");
+        assert_eq!(answer.headers["allow"], allow, "{path}");
+        assert!(
+            !answer
+                .headers
+                .keys()
+                .any(|name| name.as_str().starts_with("access-control-")),
+            "{path}"
+        );
+    }
 }

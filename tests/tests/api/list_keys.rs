@@ -117,7 +117,7 @@ async fn delete_on_the_collection_is_a_405_allowing_get_and_post() {
         .send(&store)
         .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers["allow"], "GET, POST");
+    assert_eq!(answer.headers["allow"], "GET, HEAD, POST, OPTIONS");
 }
 
 #[tokio::test]

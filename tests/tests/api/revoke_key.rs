@@ -205,5 +205,5 @@ async fn get_on_a_key_is_a_405_allowing_patch_and_delete() {
         .send(&store)
         .await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers["allow"], "PATCH, DELETE");
+    assert_eq!(answer.headers["allow"], "PATCH, DELETE, OPTIONS");
 }

@@ -203,5 +203,5 @@ async fn get_on_signup_is_a_405_allowing_post() {
     let answer = call(Method::GET, "/v1/signup").send(&store).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.code(), "method_not_allowed");
-    assert_eq!(answer.headers["allow"], "POST");
+    assert_eq!(answer.headers["allow"], "POST, OPTIONS");
 }

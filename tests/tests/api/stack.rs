@@ -96,16 +96,21 @@ fn router_routes() -> RouteSet {
         .collect()
 }
 
-/// (path, function) from each function's own `ROUTES`, plus health's `$default`.
-fn served_routes() -> RouteSet {
-    let mut routes = RouteSet::new();
-    for (function, table) in [
+/// Each function's own `ROUTES`, by function.
+fn function_routes() -> [(&'static str, &'static [http_envelope::Route]); 5] {
+    [
         ("health", health::ROUTES),
         ("signup", signup::ROUTES),
         ("account", account::ROUTES),
         ("api-keys", api_keys::ROUTES),
         ("dashboard", dashboard::ROUTES),
-    ] {
+    ]
+}
+
+/// (path, function) from each function's own `ROUTES`, plus health's `$default`.
+fn served_routes() -> RouteSet {
+    let mut routes = RouteSet::new();
+    for (function, table) in function_routes() {
         for route in table {
             routes.insert((route.path.to_owned(), function.to_owned()));
         }
@@ -127,6 +132,30 @@ fn template_router_and_functions_serve_the_same_routes() {
         served,
         "Cargo.toml's watch router vs the functions' ROUTES"
     );
+}
+
+/// RFC 9110: `HEAD` wherever `GET` (uptime monitors probe with it), and `OPTIONS` everywhere (the routes
+/// are `ANY` on API Gateway, so it reaches the functions), listed in each route's `Allow`.
+#[test]
+fn every_route_allows_head_where_it_allows_get_and_options_everywhere() {
+    for (function, table) in function_routes() {
+        for route in table {
+            let methods: Vec<&str> = route.allow.split(", ").collect();
+            assert_eq!(
+                methods.contains(&"GET"),
+                methods.contains(&"HEAD"),
+                "{function} {}: {}",
+                route.path,
+                route.allow
+            );
+            assert_eq!(
+                methods.last(),
+                Some(&"OPTIONS"),
+                "{function} {}",
+                route.path
+            );
+        }
+    }
 }
 
 /// Every `RouteSettings` key names a route the API declares (`ANY <path>`): API Gateway keys a throttle by

@@ -1,0 +1,301 @@
+//! What an operator sees, read from the built binaries' own output as Lambda would ship it to CloudWatch
+//! Logs: one `info` line per request with its fields, and the request's metrics as EMF documents, with no
+//! key and no key hash in either.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use service_tests::{
+    create_key, fresh_store, gateway_event, read_all, sign_up, start_function, RuntimeApi,
+};
+
+type Output = tokio::task::JoinHandle<String>;
+
+/// Starts function `name`, its output drained while it runs (a full pipe would block its logging).
+fn start(name: &str, api: &RuntimeApi, table: &str) -> (tokio::process::Child, Output, Output) {
+    let secret = (
+        "KEY_DERIVATION_SECRET",
+        "telemetry-test-key-derivation-secret-0123456789",
+    );
+    let mut child = start_function(name, api, table, &[secret]);
+    let stdout = tokio::spawn(read_all(child.stdout.take()));
+    let stderr = tokio::spawn(read_all(child.stderr.take()));
+    (child, stdout, stderr)
+}
+
+/// A function's stdout and stderr, once it has been stopped as Lambda stops it (SIGTERM).
+async fn stop_and_collect(
+    (mut child, stdout, stderr): (tokio::process::Child, Output, Output),
+) -> (String, String) {
+    let pid = child.id().expect("running").to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+    tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the function exits after SIGTERM")
+        .expect("exit status");
+    (stdout.await.expect("stdout"), stderr.await.expect("stderr"))
+}
+
+fn json_lines(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+/// The `request` log lines' fields, in order.
+fn request_lines(lines: &[Value]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter(|line| line["fields"]["message"] == "request")
+        .map(|line| {
+            assert_eq!(line["level"], "INFO", "{line}");
+            line["fields"].clone()
+        })
+        .collect()
+}
+
+/// EMF documents: the metric names each one carries, its one dimension set, and the document itself.
+fn emf_documents(lines: &[Value]) -> Vec<(Vec<String>, Vec<String>, Value)> {
+    lines
+        .iter()
+        .filter(|line| line.get("_aws").is_some())
+        .map(|document| {
+            let directive = &document["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(directive["Namespace"], "MemoryApi/Accounts", "{document}");
+            let names = directive["Metrics"]
+                .as_array()
+                .expect("metrics")
+                .iter()
+                .map(|metric| metric["Name"].as_str().expect("name").to_owned())
+                .collect();
+            let dimensions = directive["Dimensions"][0]
+                .as_array()
+                .expect("one dimension set")
+                .iter()
+                .map(|name| name.as_str().expect("dimension").to_owned())
+                .collect();
+            (names, dimensions, document.clone())
+        })
+        .collect()
+}
+
+/// The document carrying `metric` with exactly these dimension values.
+fn find_metric<'d>(
+    documents: &'d [(Vec<String>, Vec<String>, Value)],
+    metric: &str,
+    dimensions: &[(&str, &str)],
+) -> &'d Value {
+    documents
+        .iter()
+        .find(|(names, names_of_dimensions, document)| {
+            names.iter().any(|name| name == metric)
+                && names_of_dimensions.len() == dimensions.len()
+                && dimensions
+                    .iter()
+                    .all(|(name, value)| document[*name] == json!(value))
+        })
+        .map(|(_, _, document)| document)
+        .unwrap_or_else(|| panic!("no EMF document for {metric} {dimensions:?}: {documents:#?}"))
+}
+
+/// Neither output holds a full key (any key, not only the ones the test knows) or a 64-hex hash.
+fn assert_no_key_or_hash(output: &str, known_keys: &[&str]) {
+    for key in known_keys {
+        assert!(!output.contains(key), "a key reached the output");
+        let hash = auth::ApiKeySecret::parse(key).expect("a key").hash();
+        assert!(!output.contains(&hash), "a key hash reached the output");
+    }
+    for marker in ["mem_live_", "mem_test_"] {
+        for (at, _) in output.match_indices(marker) {
+            let secret = output[at + marker.len()..]
+                .bytes()
+                .take_while(u8::is_ascii_alphanumeric)
+                .count();
+            assert!(secret < 20, "something key-shaped in the output");
+        }
+    }
+    let longest_hex_run = output
+        .split(|c: char| !matches!(c, '0'..='9' | 'a'..='f'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest_hex_run < 64, "something hash-shaped in the output");
+}
+
+#[tokio::test]
+async fn each_request_writes_one_log_line_and_its_emf_metrics_and_neither_holds_a_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (read_key, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let unknown = auth::ApiKeySecret::generate(auth::Environment::Live).expect("a key");
+    let mut api = RuntimeApi::start().await;
+    let running = start("api-keys", &api, store.table());
+    api.init_done().await.expect("the function asked for work");
+
+    let requests = [
+        (Some(org.admin_key.as_str()), 200),
+        (Some(read_key.as_str()), 403),
+        (Some(unknown.expose()), 401),
+    ];
+    for (key, status) in requests {
+        let (_, body) = api
+            .invoke(gateway_event("GET", "/v1/account/api-keys", key, None))
+            .await
+            .expect("invocation");
+        let answer: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(answer["statusCode"], status, "{answer}");
+    }
+    let (stdout, stderr) = stop_and_collect(running).await;
+    let lines = json_lines(&stdout);
+
+    // One line per request, at info, with its fields; nothing else per request at info.
+    let logged = request_lines(&lines);
+    assert_eq!(logged.len(), requests.len(), "{stdout}");
+    let expected = [
+        (200, None, Some(org.admin_key_id.as_str()), true),
+        (403, Some("insufficient_scope"), None, false),
+        (401, Some("invalid_api_key"), None, false),
+    ];
+    for (line, (status, code, key_id, cold_start)) in logged.iter().zip(expected) {
+        assert_eq!(line["route"], "/v1/account/api-keys", "{line}");
+        assert_eq!(line["method"], "GET", "{line}");
+        assert_eq!(line["status"], status, "{line}");
+        assert_eq!(line["code"].as_str(), code, "{line}");
+        assert_eq!(line["cold_start"], cold_start, "{line}");
+        assert!(
+            line["latency_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+            "{line}"
+        );
+        assert!(
+            line["request_id"].as_str().is_some_and(|id| !id.is_empty()),
+            "{line}"
+        );
+        if let Some(key_id) = key_id {
+            assert_eq!(line["key_id"], key_id, "{line}");
+            assert_eq!(line["org_id"], org.org_id, "{line}");
+        }
+    }
+    let other_info: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["level"] == "INFO")
+        .filter(|line| line["fields"]["message"] != "request")
+        .filter(|line| line["fields"]["message"] != "usage written at shutdown")
+        .collect();
+    assert!(other_info.is_empty(), "{other_info:#?}");
+
+    // Their metrics, as EMF: by route and status class, authentication outcomes by code, DynamoDB calls by
+    // operation, the cold start; every document carries the function, none an organisation or key.
+    let documents = emf_documents(&lines);
+    let route = "/v1/account/api-keys";
+    let ok = find_metric(
+        &documents,
+        "Requests",
+        &[
+            ("Function", "api-keys"),
+            ("Route", route),
+            ("StatusClass", "2xx"),
+        ],
+    );
+    assert_eq!(ok["Requests"], 1, "{ok}");
+    println!(
+        "a request's log line: {}\nits EMF document: {ok}",
+        logged[0]
+    );
+    find_metric(
+        &documents,
+        "Requests",
+        &[
+            ("Function", "api-keys"),
+            ("Route", route),
+            ("StatusClass", "4xx"),
+        ],
+    );
+    find_metric(
+        &documents,
+        "Latency",
+        &[("Function", "api-keys"), ("Route", route)],
+    );
+    find_metric(&documents, "ColdStarts", &[("Function", "api-keys")]);
+    find_metric(
+        &documents,
+        "AuthOutcomes",
+        &[("Function", "api-keys"), ("Outcome", "allowed")],
+    );
+    find_metric(
+        &documents,
+        "AuthOutcomes",
+        &[("Function", "api-keys"), ("Outcome", "invalid_api_key")],
+    );
+    find_metric(&documents, "AuthRefusals", &[("Function", "api-keys")]);
+    let query = find_metric(
+        &documents,
+        "DynamoDbLatency",
+        &[("Function", "api-keys"), ("Operation", "Query")],
+    );
+    assert!(query["DynamoDbLatency"].is_array(), "{query}");
+    for (_, dimensions, document) in &documents {
+        assert!(
+            dimensions.iter().all(|name| [
+                "Function",
+                "Route",
+                "StatusClass",
+                "Outcome",
+                "Operation"
+            ]
+            .contains(&name.as_str())),
+            "{document}"
+        );
+    }
+
+    assert_no_key_or_hash(
+        &format!("{stdout}{stderr}"),
+        &[&org.admin_key, &read_key, unknown.expose()],
+    );
+}
+
+#[tokio::test]
+async fn an_authorizer_refusal_is_logged_with_its_code_and_counted_as_auth_refusals_by_function_alone(
+) {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (read_key, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let events = format!("{}/../events", env!("CARGO_MANIFEST_DIR"));
+    let allowed = std::fs::read_to_string(format!("{events}/authorizer-allowed.json"))
+        .expect("events/authorizer-allowed.json");
+    let wrong_scope = std::fs::read_to_string(format!("{events}/authorizer-wrong-scope.json"))
+        .expect("events/authorizer-wrong-scope.json");
+    let mut api = RuntimeApi::start().await;
+    let running = start("authorizer", &api, store.table());
+    api.init_done().await.expect("the function asked for work");
+    for (event, authorized) in [(allowed, true), (wrong_scope, false)] {
+        let (_, body) = api
+            .invoke(event.replace("${API_KEY}", &read_key).into_bytes())
+            .await
+            .expect("invocation");
+        let answer: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(answer["isAuthorized"], authorized, "{answer}");
+    }
+    let (stdout, stderr) = stop_and_collect(running).await;
+    let lines = json_lines(&stdout);
+
+    let logged = request_lines(&lines);
+    assert_eq!(logged.len(), 2, "{stdout}");
+    assert_eq!(logged[0]["status"], 200);
+    assert_eq!(logged[0]["org_id"], org.org_id);
+    assert_eq!(logged[0]["route"], logged[1]["route"]);
+    assert_eq!(logged[1]["status"], 403);
+    assert_eq!(logged[1]["code"], "insufficient_scope");
+    assert!(logged[1]["route"]
+        .as_str()
+        .is_some_and(|route| route.contains("/v1/memories")));
+
+    let documents = emf_documents(&lines);
+    let refusals = find_metric(&documents, "AuthRefusals", &[("Function", "authorizer")]);
+    assert_eq!(refusals["AuthRefusals"], 1, "{refusals}");
+    assert_no_key_or_hash(&format!("{stdout}{stderr}"), &[&org.admin_key, &read_key]);
+}
