@@ -221,6 +221,8 @@ async fn each_request_writes_one_log_line_and_its_emf_metrics_and_neither_holds_
         &[("Function", "api-keys"), ("Route", route)],
     );
     find_metric(&documents, "ColdStarts", &[("Function", "api-keys")]);
+    // By function alone: what the template's 5xx-rate alarm per function reads.
+    find_metric(&documents, "Responses", &[("Function", "api-keys")]);
     find_metric(
         &documents,
         "AuthOutcomes",

@@ -35,6 +35,12 @@ fn describe() {
         "requests answered, by route and status class"
     );
     metrics::describe_histogram!("Latency", Unit::Milliseconds, "time to answer, by route");
+    metrics::describe_counter!("Responses", Unit::Count, "requests answered, by function");
+    metrics::describe_counter!(
+        "ServerErrors",
+        Unit::Count,
+        "5xx answers (the authorizer: undecided), by function"
+    );
     metrics::describe_counter!("ColdStarts", Unit::Count, "first requests of an instance");
     metrics::describe_counter!(
         "AuthOutcomes",
@@ -82,6 +88,11 @@ pub(crate) fn record_request(route: &str, status: u16, latency_ms: f64, cold_sta
     };
     metrics::counter!("Requests", "Route" => route.clone(), "StatusClass" => class).increment(1);
     metrics::histogram!("Latency", "Route" => route).record(latency_ms);
+    // By function alone, for the template's 5xx-rate alarm per function (two metrics per alarm).
+    metrics::counter!("Responses").increment(1);
+    if status >= 500 {
+        metrics::counter!("ServerErrors").increment(1);
+    }
     if cold_start {
         metrics::counter!("ColdStarts").increment(1);
     }
