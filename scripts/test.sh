@@ -50,6 +50,9 @@ for template in template.yaml examples/memories-stack/template.yaml; do
   (cd "$ROOT" && AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template "$template")
 done
 
+stage "restore drill: a copied and an exported-then-imported table serve as the original (DynamoDB Local)"
+RESTORE_DRILL_PORT=${RESTORE_DRILL_PORT:-8072} bash scripts/restore-drill.sh
+
 stage "end to end: the spec's curl examples against cargo lambda watch on port $E2E_PORT"
 table="e2e-$(date +%s)-$$"
 AWS_ENDPOINT_URL_DYNAMODB=$endpoint cargo run --quiet --locked -p store --bin ensure-table -- "$table"
