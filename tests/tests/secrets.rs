@@ -85,7 +85,7 @@ async fn no_full_key_and_no_key_hash_is_ever_logged() {
 
     let logs = String::from_utf8_lossy(&captured.0.lock().expect("logs").clone()).into_owned();
     assert!(
-        logs.contains("request answered"),
+        logs.contains("latency_ms"),
         "the capture saw the service's logs"
     );
     for key in [&org.admin_key, &read_key, &test_key, &unknown.to_owned()] {
