@@ -65,3 +65,17 @@ pub fn start_function(
         .spawn()
         .expect("start the function")
 }
+
+/// Stops a function as Lambda ends an instance: SIGTERM, then its exit (within 10 s, or the test fails).
+pub async fn stop_with_sigterm(child: &mut tokio::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().expect("running").to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(signalled.success(), "kill -TERM {pid}");
+    tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("the function exits after SIGTERM")
+        .expect("exit status")
+}

@@ -2,9 +2,11 @@
 //! real `lambda_runtime` loop (with its graceful-shutdown extension) against the Runtime API emulator, serves
 //! requests, gets SIGTERM as Lambda sends it, and the table then holds every request.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use service_tests::{fresh_store, gateway_event, read_all, sign_up, start_function, RuntimeApi};
+use service_tests::{
+    fresh_store, gateway_event, read_all, sign_up, start_function, stop_with_sigterm, RuntimeApi,
+};
 
 #[tokio::test]
 async fn usage_counted_in_memory_is_written_when_the_instance_gets_sigterm() {
@@ -46,16 +48,7 @@ async fn usage_counted_in_memory_is_written_when_the_instance_gets_sigterm() {
     );
     assert!(before < REQUESTS, "{before} written before shutdown");
 
-    let pid = child.id().expect("running").to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let exit = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("the function exits after SIGTERM")
-        .expect("exit status");
+    let exit = stop_with_sigterm(&mut child).await;
     let logs = format!(
         "{}{}",
         stdout.await.expect("stdout"),

@@ -2,11 +2,10 @@
 //! Logs: one `info` line per request with its fields, and the request's metrics as EMF documents, with no
 //! key and no key hash in either.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use service_tests::{
-    create_key, fresh_store, gateway_event, read_all, sign_up, start_function, RuntimeApi,
+    create_key, fresh_store, gateway_event, read_all, sign_up, start_function, stop_with_sigterm,
+    RuntimeApi,
 };
 
 type Output = tokio::task::JoinHandle<String>;
@@ -27,16 +26,7 @@ fn start(name: &str, api: &RuntimeApi, table: &str) -> (tokio::process::Child, O
 async fn stop_and_collect(
     (mut child, stdout, stderr): (tokio::process::Child, Output, Output),
 ) -> (String, String) {
-    let pid = child.id().expect("running").to_string();
-    let signalled = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(signalled.success());
-    tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("the function exits after SIGTERM")
-        .expect("exit status");
+    stop_with_sigterm(&mut child).await;
     (stdout.await.expect("stdout"), stderr.await.expect("stderr"))
 }
 
@@ -131,7 +121,8 @@ fn assert_no_key_or_hash(output: &str, known_keys: &[&str]) {
 async fn each_request_writes_one_log_line_and_its_emf_metrics_and_neither_holds_a_key() {
     let store = fresh_store().await;
     let org = sign_up(&store).await;
-    let (read_key, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let (read_key, read_key_id) =
+        create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
     let unknown = auth::ApiKeySecret::generate(auth::Environment::Live).expect("a key");
     let mut api = RuntimeApi::start().await;
     let running = start("api-keys", &api, store.table());
@@ -158,7 +149,12 @@ async fn each_request_writes_one_log_line_and_its_emf_metrics_and_neither_holds_
     assert_eq!(logged.len(), requests.len(), "{stdout}");
     let expected = [
         (200, None, Some(org.admin_key_id.as_str()), true),
-        (403, Some("insufficient_scope"), None, false),
+        (
+            403,
+            Some("insufficient_scope"),
+            Some(read_key_id.as_str()),
+            false,
+        ),
         (401, Some("invalid_api_key"), None, false),
     ];
     for (line, (status, code, key_id, cold_start)) in logged.iter().zip(expected) {
@@ -175,9 +171,13 @@ async fn each_request_writes_one_log_line_and_its_emf_metrics_and_neither_holds_
             line["request_id"].as_str().is_some_and(|id| !id.is_empty()),
             "{line}"
         );
-        if let Some(key_id) = key_id {
-            assert_eq!(line["key_id"], key_id, "{line}");
-            assert_eq!(line["org_id"], org.org_id, "{line}");
+        // The key's ids whenever the key was found, refused or not; none for an unknown key.
+        match key_id {
+            Some(key_id) => {
+                assert_eq!(line["key_id"], key_id, "{line}");
+                assert_eq!(line["org_id"], org.org_id, "{line}");
+            }
+            None => assert!(line.get("key_id").is_none(), "{line}"),
         }
     }
     let other_info: Vec<&Value> = lines

@@ -79,6 +79,7 @@ async fn check_presented_key(
         .find_key_by_hash(&key.hash())
         .await?
         .ok_or(AuthError::UnknownKey)?;
+    telemetry::note_presented_key(&indexed.org_id, &indexed.key_id);
     let current = if required.confirmed_on_base_item() {
         // Refused on what the index says before paying for the second read.
         check(&indexed, required, now)?;

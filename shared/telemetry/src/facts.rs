@@ -51,6 +51,16 @@ pub fn note_caller(org_id: &str, key_id: &str) {
     });
 }
 
+/// The request presented this organisation's key, found but not yet checked: a refusal's line then says
+/// whose key it was (a revoked key still in use is worth knowing). Outside a request, does nothing.
+pub fn note_presented_key(org_id: &str, key_id: &str) {
+    let _ = FACTS.try_with(|facts| {
+        let mut facts = facts.borrow_mut();
+        facts.org_id = Some(org_id.to_owned());
+        facts.key_id = Some(key_id.to_owned());
+    });
+}
+
 /// The request signed up this organisation, with this first key. Outside a request, does nothing.
 pub fn note_signed_up(org_id: &str, key_id: &str) {
     let _ = FACTS.try_with(|facts| {
