@@ -49,17 +49,23 @@ impl TrustRoots {
     }
 }
 
-/// Whether [`crate::Store::from_env`] opens the DynamoDB connection (DNS, TCP, TLS) during init when
-/// `DYNAMODB_CONNECT_AT_INIT` is not set: see [`open_connection`].
-pub const CONNECT_AT_INIT_DEFAULT: bool = false;
+/// Below this memory size (MB), [`crate::Store::from_env`] opens the DynamoDB connection during init
+/// ([`open_connection`]) unless `DYNAMODB_CONNECT_AT_INIT` says otherwise. Measured by `make bench` under
+/// Lambda's CPU model (BENCHMARKS.md, section 6): at 128 and 256 MB (7 % and 14 % of a vCPU) the handshake
+/// and the SDK's first-request set-up cost the throttled first request more than one round trip costs
+/// init; from 512 MB on, the round trip costs more than it saves.
+pub const CONNECT_AT_INIT_BELOW_MB: u32 = 512;
 
-/// `DYNAMODB_CONNECT_AT_INIT`: `1`/`true` opens the connection during init, `0`/`false` leaves it to the
-/// first request; unset or anything else keeps [`CONNECT_AT_INIT_DEFAULT`].
-pub fn parse_connect_at_init(setting: Option<&str>) -> bool {
+/// Whether to open the connection during init: `DYNAMODB_CONNECT_AT_INIT` when it is `1`/`true` or
+/// `0`/`false`, else whether `memory_mb` (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets) is below
+/// [`CONNECT_AT_INIT_BELOW_MB`]; without it (not on Lambda), no.
+pub fn connect_at_init(setting: Option<&str>, memory_mb: Option<&str>) -> bool {
     match setting.map(str::trim) {
         Some("1" | "true") => true,
         Some("0" | "false") => false,
-        _ => CONNECT_AT_INIT_DEFAULT,
+        _ => memory_mb
+            .and_then(|memory| memory.trim().parse::<u32>().ok())
+            .is_some_and(|memory| memory < CONNECT_AT_INIT_BELOW_MB),
     }
 }
 
@@ -91,7 +97,7 @@ impl Default for ClientSettings {
             operation_timeout: Duration::from_millis(2_500),
             max_attempts: 3,
             trust_roots: TrustRoots::AwsOnly,
-            connect_at_init: CONNECT_AT_INIT_DEFAULT,
+            connect_at_init: false,
         }
     }
 }
@@ -99,7 +105,7 @@ impl Default for ClientSettings {
 impl ClientSettings {
     /// Reads `DYNAMODB_ATTEMPT_TIMEOUT_MS`, `DYNAMODB_OPERATION_TIMEOUT_MS` and `DYNAMODB_MAX_ATTEMPTS`,
     /// keeping the defaults for any that is unset or not a number, `DYNAMODB_TLS_ROOTS`
-    /// ([`TrustRoots::parse`]) and `DYNAMODB_CONNECT_AT_INIT` ([`parse_connect_at_init`]).
+    /// ([`TrustRoots::parse`]) and whether to connect at init ([`connect_at_init`]).
     pub fn from_env() -> Self {
         let defaults = Self::default();
         let millis = |name: &str, default: Duration| {
@@ -120,8 +126,11 @@ impl ClientSettings {
                 .filter(|n| *n >= 1)
                 .unwrap_or(defaults.max_attempts),
             trust_roots: TrustRoots::parse(std::env::var("DYNAMODB_TLS_ROOTS").ok().as_deref()),
-            connect_at_init: parse_connect_at_init(
+            connect_at_init: connect_at_init(
                 std::env::var("DYNAMODB_CONNECT_AT_INIT").ok().as_deref(),
+                std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+                    .ok()
+                    .as_deref(),
             ),
         }
     }
@@ -339,13 +348,17 @@ mod tests {
     }
 
     #[test]
-    fn connecting_at_init_is_set_by_one_and_zero_or_true_and_false() {
-        assert!(parse_connect_at_init(Some("1")));
-        assert!(parse_connect_at_init(Some("true")));
-        assert!(!parse_connect_at_init(Some("0")));
-        assert!(!parse_connect_at_init(Some("false")));
-        for unset in [None, Some(""), Some("yes")] {
-            assert_eq!(parse_connect_at_init(unset), CONNECT_AT_INIT_DEFAULT);
+    fn small_functions_connect_at_init_unless_the_setting_says_otherwise() {
+        for memory in [Some("128"), Some("256"), Some("511")] {
+            assert!(connect_at_init(None, memory), "{memory:?}");
+            assert!(connect_at_init(Some("yes"), memory), "{memory:?}");
+            assert!(!connect_at_init(Some("0"), memory), "{memory:?}");
+            assert!(!connect_at_init(Some("false"), memory), "{memory:?}");
+        }
+        for memory in [Some("512"), Some("1769"), Some("lots"), None] {
+            assert!(!connect_at_init(None, memory), "{memory:?}");
+            assert!(connect_at_init(Some("1"), memory), "{memory:?}");
+            assert!(connect_at_init(Some("true"), memory), "{memory:?}");
         }
     }
 }

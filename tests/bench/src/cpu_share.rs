@@ -13,8 +13,8 @@ use std::time::Duration;
 const HIERARCHY: &str = "/sys/fs/cgroup/cpu";
 const ACCOUNTING: &str = "/sys/fs/cgroup/cpuacct";
 
-/// The CFS period: the quota is spent in slices of this many microseconds.
-const PERIOD_US: u64 = 20_000;
+/// The CFS period: the quota is granted anew every period.
+pub const PERIOD: Duration = Duration::from_millis(20);
 
 /// The memory (MB) at which Lambda gives a function one whole vCPU.
 pub const ONE_VCPU_MB: u32 = 1769;
@@ -55,9 +55,10 @@ impl CpuShare {
             cpu,
             accounting: None,
         };
-        let quota = (share(memory_mb) * PERIOD_US as f64).round() as u64;
-        std::fs::write(group.cpu.join("cpu.cfs_period_us"), PERIOD_US.to_string())?;
-        std::fs::write(group.cpu.join("cpu.cfs_quota_us"), quota.to_string())?;
+        let period_us = PERIOD.as_micros();
+        let quota_us = (share(memory_mb) * period_us as f64).round() as u64;
+        std::fs::write(group.cpu.join("cpu.cfs_period_us"), period_us.to_string())?;
+        std::fs::write(group.cpu.join("cpu.cfs_quota_us"), quota_us.to_string())?;
         if !group.cpu.join("cpuacct.usage").exists() {
             let accounting = PathBuf::from(ACCOUNTING).join(&name);
             std::fs::create_dir(&accounting)?;

@@ -163,10 +163,10 @@ struct Figures {
 }
 
 impl Figures {
-    /// The cold start in the store's default mode.
-    fn default_cold(&self) -> ColdMedians {
+    /// The cold start in the store's default mode at `memory_mb`.
+    fn default_cold(&self, memory_mb: u32) -> ColdMedians {
         self.cold
-            .get(&Some(store::CONNECT_AT_INIT_DEFAULT))
+            .get(&Some(connects_at_init(memory_mb)))
             .or_else(|| self.cold.get(&None))
             .map(|cold| medians(cold))
             .unwrap_or_default()
@@ -189,6 +189,7 @@ pub async fn section(
     template: &str,
 ) -> String {
     let mut figures: BTreeMap<(&str, u32), Figures> = BTreeMap::new();
+    let (handshakes_before, mut instances_started) = (tls.handshakes(), 0);
 
     // Cold starts, taken in turn (every function, size and mode once per round), so the machine's noise
     // falls on all alike.
@@ -206,6 +207,7 @@ pub async fn section(
                     let first = instance.invoke(setup).await;
                     let first_cpu = instance.cpu_time();
                     instance.stop().await;
+                    instances_started += u64::from(dynamodb);
                     let cold = ColdStart {
                         init,
                         first,
@@ -221,9 +223,10 @@ pub async fn section(
     // Requests back to back, one instance per function and size; the instances stay up for the lone
     // requests.
     let mut instances = Vec::new();
-    for (function, _) in FUNCTIONS {
+    for (function, dynamodb) in FUNCTIONS {
         for memory_mb in SIZES {
             let (instance, _) = Instance::start(setup, tls, function, memory_mb, None).await;
+            instances_started += u64::from(dynamodb);
             for _ in 0..WARM_UP {
                 instance.invoke(setup).await;
             }
@@ -257,6 +260,11 @@ pub async fn section(
     }
 
     let mut out = memory_table(&figures, counts, capacity, template);
+    out.push_str(&format!(
+        "\nOver TLS: the terminator completed {} handshakes for the {instances_started} instances of the \
+         functions that reach DynamoDB (about one connection per instance, kept open between requests).\n",
+        tls.handshakes() - handshakes_before
+    ));
     out.push_str(&connection_table(&figures, counts));
     out
 }
@@ -264,16 +272,36 @@ pub async fn section(
 /// The longest warm p99 (requests back to back, time inside the function) a user would accept from each
 /// function, and why: the rule picks the cheapest size within it.
 const BUDGETS: [(&str, u64, &str); 6] = [
-    ("health", 25, "a monitor's probe"),
-    ("signup", 50, "once per customer, rate-limited to 5/s"),
-    ("account", 25, "a person or a script reading their account"),
-    ("api-keys", 25, "a person or a script managing keys"),
+    (
+        "health",
+        25,
+        "a monitor's probe: one throttled period (20 ms) now and then is fine",
+    ),
+    (
+        "signup",
+        50,
+        "once per customer (rate-limited to 5/s), after filling in a form",
+    ),
+    (
+        "account",
+        15,
+        "a person or a script reading their account: a small part of an API call's round trip",
+    ),
+    (
+        "api-keys",
+        15,
+        "a person or a script managing keys: a small part of an API call's round trip",
+    ),
     (
         "authorizer",
         10,
         "runs before every request of the whole Memory API, uncached: its time is added to all of them",
     ),
-    ("dashboard", 25, "static files for a browser"),
+    (
+        "dashboard",
+        25,
+        "static files for a browser, fetched once per visit",
+    ),
 ];
 
 fn budget(function: &str) -> Option<(Duration, &'static str)> {
@@ -283,19 +311,36 @@ fn budget(function: &str) -> Option<(Duration, &'static str)> {
         .map(|(_, ms, why)| (Duration::from_millis(*ms), *why))
 }
 
-/// The rule's pick among `rows` (size, figures, total cost per million): the cheapest size whose warm p99
-/// is within `budget`; when none is, the size with the lowest warm p99.
+/// Costs per million requests closer than this are the same cost: a difference below what one run's noise
+/// moves them by.
+const SAME_COST: f64 = 0.001;
+
+/// The rule's pick among `rows` (size, figures, total cost per million, sizes ascending): among the sizes
+/// whose warm p99 is within `budget`, the cheapest, and of sizes that cost the same ([`SAME_COST`]) the
+/// smallest; when no size is within the budget, the one with the lowest warm p99.
 fn pick(rows: &[(u32, &Figures, f64)], budget: Duration) -> Option<u32> {
-    let within = rows
+    let p99 = |figures: &Figures| percentile(&figures.warm, 99.0);
+    let within: Vec<_> = rows.iter().filter(|(_, f, _)| p99(f) <= budget).collect();
+    if within.is_empty() {
+        return rows
+            .iter()
+            .min_by_key(|(_, f, _)| p99(f))
+            .map(|(memory_mb, _, _)| *memory_mb);
+    }
+    let cheapest = within
         .iter()
-        .filter(|(_, figures, _)| percentile(&figures.warm, 99.0) <= budget)
-        .min_by(|a, b| a.2.total_cmp(&b.2));
+        .map(|(_, _, cost)| *cost)
+        .fold(f64::INFINITY, f64::min);
     within
-        .or_else(|| {
-            rows.iter()
-                .min_by_key(|(_, figures, _)| percentile(&figures.warm, 99.0))
-        })
+        .into_iter()
+        .filter(|(_, _, cost)| *cost <= cheapest + SAME_COST)
         .map(|(memory_mb, _, _)| *memory_mb)
+        .min()
+}
+
+/// Whether the store connects at init by default at `memory_mb` (as it reads Lambda's environment).
+fn connects_at_init(memory_mb: u32) -> bool {
+    store::connect_at_init(None, Some(&memory_mb.to_string()))
 }
 
 /// The `MemorySize` template.yaml gives `function` (its own, else the Globals').
@@ -361,6 +406,9 @@ fn memory_table(
         prices = pricing::PRICES,
     );
     let mut picks = String::new();
+    // Lambda's duration charge as a share of the total, at each function's chosen size.
+    let mut duration_shares = Vec::new();
+
     for (function, _) in FUNCTIONS {
         let (read_units, write_units) = capacity.get(function).copied().unwrap_or_default();
         let fixed = pricing::fixed_per_million(read_units, write_units);
@@ -382,7 +430,7 @@ fn memory_table(
                 "| {function} | {chosen_mark}{memory_mb}{chosen_mark} | {:.1} % | {} | {} | {} | {} | {} | {} | \
                  {:.2} | {:.4} | {picked_mark}{total:.4}{picked_mark} |\n",
                 cpu_share::share(*memory_mb) * 100.0,
-                ms(f.default_cold().total),
+                ms(f.default_cold(*memory_mb).total),
                 ms(percentile(&f.warm, 50.0)),
                 ms(percentile(&f.warm, 99.0)),
                 ms(percentile(&f.lone, 50.0)),
@@ -392,8 +440,31 @@ fn memory_table(
                 pricing::duration_per_million(f.billed_ms(), *memory_mb),
             ));
         }
+        // The trade-off around template.yaml's size: what one size less and one size more would give.
+        let at = rows
+            .iter()
+            .position(|(memory_mb, _, _)| Some(*memory_mb) == chosen);
+        if let Some((memory_mb, f, total)) = at.and_then(|index| rows.get(index)) {
+            duration_shares.push(pricing::duration_per_million(f.billed_ms(), *memory_mb) / total);
+        }
+        let neighbour = |index: Option<usize>| {
+            let (chosen_cost, (memory_mb, f, cost)) = (rows.get(at?)?.2, rows.get(index?)?);
+            Some(format!(
+                "{memory_mb} MB: p99 {} ms, {:+.4} $/M",
+                ms(percentile(&f.warm, 99.0)),
+                cost - chosen_cost
+            ))
+        };
+        let chosen_figures = at.and_then(|index| rows.get(index)).map(|(_, f, _)| {
+            format!(
+                "p50 {} / p99 {} ms, lone p50 {} ms",
+                ms(percentile(&f.warm, 50.0)),
+                ms(percentile(&f.warm, 99.0)),
+                ms(percentile(&f.lone, 50.0))
+            )
+        });
         picks.push_str(&format!(
-            "| {function} | {} ms: {why} | {} | {} |\n",
+            "| {function} | {} ms: {why} | {} | {} | {} | {} | {} |\n",
             limit.as_millis(),
             picked.map(|m| m.to_string()).unwrap_or_default(),
             match (chosen, chosen == picked) {
@@ -401,13 +472,51 @@ fn memory_table(
                 (Some(size), false) => format!("**{size}** (not the rule's pick)"),
                 (None, _) => "?".to_owned(),
             },
+            chosen_figures.unwrap_or_default(),
+            neighbour(at.and_then(|index| index.checked_sub(1))).unwrap_or_else(|| "–".to_owned()),
+            neighbour(at.map(|index| index + 1)).unwrap_or_else(|| "–".to_owned()),
         ));
     }
     out.push_str(&format!(
         "\nIn bold: template.yaml's size (memory column) and the rule's pick (total column). The rule: the \
          cheapest size per million requests whose warm p99 stays within what a user of the function would \
-         accept (below; when no size does, the fastest).\n\n\
-         | function | warm p99 accepted | rule's pick (MB) | template.yaml (MB) |\n|---|---|---|---|\n{picks}"
+         accept (below); costs less than ${SAME_COST} per million apart count as the same, and the smaller \
+         size is taken; when no size is within, the fastest. Cost is taken from requests back to back because \
+         that is when it adds up: an instance kept busy. The lone requests show what a user of a quiet \
+         service waits. Around each chosen size, what one size less and one size more would give (cost per \
+         million against the chosen size's).\n\n\
+                  | function | warm p99 accepted | rule's pick (MB) | template.yaml (MB) | there | one size less | \
+         one size more |\n|---|---|---|---|---|---|---|\n{picks}"
+    ));
+    let (least, most) = duration_shares
+        .iter()
+        .fold((f64::INFINITY, 0.0_f64), |(least, most), share| {
+            (least.min(*share), most.max(*share))
+        });
+    let quotas: Vec<String> = SIZES
+        .iter()
+        .take(3)
+        .map(|memory_mb| {
+            format!(
+                "{memory_mb} MB {:.2} ms",
+                cpu_share::share(*memory_mb) * cpu_share::PERIOD.as_secs_f64() * 1e3
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "\nThe trade-off. At the chosen sizes Lambda's duration is {:.1} to {:.1} % of the cost per million \
+         requests: API Gateway's $1.00 and Lambda's $0.20 per million do not depend on the size, DynamoDB's \
+         units depend on the route. So the memory size moves latency far more than the bill, and a size \
+         that is faster for about the same cost is worth taking. What makes the small sizes slow is the \
+         quota per 20 ms period ({}): a function spending more CPU than that on a request waits for the next \
+         period, which shows as a warm p50 or p99 of about 20 ms and as more billed time. A function well \
+         inside the quota (health, dashboard) is fastest per dollar at 128 MB; one at 1-2 ms of CPU per \
+         request (account, api-keys, the authorizer) is as cheap at 512 MB as at 128 MB and answers in a few \
+         ms. A request after a pause (lone) starts with a full quota, so at the small sizes it waits less \
+         than one in a busy stream.\n",
+        least * 100.0,
+        most * 100.0,
+        quotas.join(", ")
     ));
     out
 }
@@ -419,19 +528,19 @@ fn connection_table(figures: &BTreeMap<(&str, u32), Figures>, counts: &SampleCou
          `DYNAMODB_CONNECT_AT_INIT=1` makes `Store::from_env` send one eventually consistent `GetItem` of a key \
          that cannot exist during init, opening the connection (DNS, TCP, TLS) and running the SDK's \
          first-request set-up there: 0.5 read unit, $0.0000000625 per cold start. `0` leaves it all to the \
-         first request, which pays it at the throttled share. The store's default: {}. Medians of {} fresh \
-         processes each, in ms; the first request's CPU time from the cgroup (`cpuacct`). Either way the first \
-         request of an authenticated route also writes the key's usage (one `TransactWriteItems`).\n\n\
+         first request, which pays it at the throttled share. Unset, the store connects at init below {} MB \
+         (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, set by Lambda). Medians of {} fresh processes each, in ms; the \
+         first request's CPU time from the cgroup (`cpuacct`). Either way the first request of an \
+         authenticated route also writes the key's usage (one `TransactWriteItems`).\n\n\
          | function | memory (MB) | at first request: init | first request (CPU) | cold start | at init: init | \
          first request (CPU) | cold start | at init − at first request |\n|---|---|---|---|---|---|---|---|---|\n",
-        if store::CONNECT_AT_INIT_DEFAULT {
-            "connect at init"
-        } else {
-            "connect at the first request"
-        },
+        store::CONNECT_AT_INIT_BELOW_MB,
         counts.cold_runs
     );
-    let (mut faster, mut compared) = (0, 0);
+    // By size: in how many functions connecting at init was faster, and the median difference; and over
+    // every pair, how much CPU the first request saved and how much longer init took.
+    let mut by_size: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    let (mut cpu_saved, mut init_added) = (Vec::new(), Vec::new());
     for (function, dynamodb) in FUNCTIONS {
         if !dynamodb {
             continue;
@@ -445,10 +554,10 @@ fn connection_table(figures: &BTreeMap<(&str, u32), Figures>, counts: &SampleCou
                 continue;
             };
             let (lazy, eager) = (medians(lazy), medians(eager));
-            compared += 1;
-            if eager.total < lazy.total {
-                faster += 1;
-            }
+            let difference = (eager.total.as_secs_f64() - lazy.total.as_secs_f64()) * 1e3;
+            by_size.entry(memory_mb).or_default().push(difference);
+            cpu_saved.push(lazy.first_cpu.saturating_sub(eager.first_cpu));
+            init_added.push(eager.init.saturating_sub(lazy.init));
             out.push_str(&format!(
                 "| {function} | {memory_mb} | {} | {} ({}) | {} | {} | {} ({}) | {} | {:+.3} |\n",
                 ms(lazy.init),
@@ -459,12 +568,49 @@ fn connection_table(figures: &BTreeMap<(&str, u32), Figures>, counts: &SampleCou
                 ms(eager.first),
                 ms(eager.first_cpu),
                 ms(eager.total),
-                (eager.total.as_secs_f64() - lazy.total.as_secs_f64()) * 1e3
+                difference
             ));
         }
     }
+    out.push_str(
+        "\n| memory (MB) | connecting at init faster for | median difference (ms) | the store's default |\n\
+         |---|---|---|---|\n",
+    );
+    for (memory_mb, mut differences) in by_size {
+        differences.sort_by(f64::total_cmp);
+        let faster = differences.iter().filter(|d| **d < 0.0).count();
+        out.push_str(&format!(
+            "| {memory_mb} | {faster} of {} functions | {:+.3} | {} |\n",
+            differences.len(),
+            differences
+                .get(differences.len() / 2)
+                .copied()
+                .unwrap_or_default(),
+            if connects_at_init(memory_mb) {
+                "at init"
+            } else {
+                "at the first request"
+            },
+        ));
+    }
+    let median = |mut values: Vec<Duration>| {
+        values.sort();
+        values.get(values.len() / 2).copied().unwrap_or_default()
+    };
     out.push_str(&format!(
-        "\nConnecting at init gave the faster cold start in {faster} of {compared} function × size pairs.\n"
+        "\nThe decision. Opening the connection at init takes about {} ms of CPU (median) off the first \
+         request; at a share s that is {} / s of wall time saved, about {:.0} ms at 128 MB and {:.0} ms at \
+         256 MB. It adds to init that CPU at full speed plus one round trip to DynamoDB: {} ms here (median), \
+         against DynamoDB Local, which answers slower than DynamoDB. Where the saving is larger, below {} MB, \
+         the store connects at init by default; from there on it waits for the first request. On AWS init \
+         runs with more CPU than a small function's invocations and DynamoDB's round trip is shorter, so \
+         connecting at init can only do better there than here.\n",
+        ms(median(cpu_saved.clone())),
+        ms(median(cpu_saved.clone())),
+        median(cpu_saved.clone()).as_secs_f64() * 1e3 / cpu_share::share(128),
+        median(cpu_saved).as_secs_f64() * 1e3 / cpu_share::share(256),
+        ms(median(init_added)),
+        store::CONNECT_AT_INIT_BELOW_MB,
     ));
     out
 }
@@ -501,6 +647,14 @@ mod tests {
         assert_eq!(pick(&rows, Duration::from_millis(10)), Some(256));
         assert_eq!(pick(&rows, Duration::from_millis(50)), Some(128));
         assert_eq!(pick(&rows, Duration::from_millis(1)), Some(512));
+        // Costs closer than SAME_COST are the same cost: the smaller size is taken.
+        let rows = [
+            (128, &slow, 1.0005),
+            (256, &middling, 1.0),
+            (512, &fast, 1.0),
+        ];
+        assert_eq!(pick(&rows, Duration::from_millis(50)), Some(128));
+        assert_eq!(pick(&rows, Duration::from_millis(10)), Some(256));
     }
 
     #[test]

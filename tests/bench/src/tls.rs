@@ -6,6 +6,7 @@
 //! through `DYNAMODB_TLS_ROOTS=file:<path>`. The decrypted bytes go to `upstream` (the counting proxy).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -21,6 +22,14 @@ pub struct Terminator {
     pub endpoint: String,
     /// The test CA's certificate (PEM), for `DYNAMODB_TLS_ROOTS=file:<path>`.
     pub ca_file: PathBuf,
+    handshakes: Arc<AtomicU64>,
+}
+
+impl Terminator {
+    /// TLS handshakes completed so far: the proof that the functions spoke TLS, and how often.
+    pub fn handshakes(&self) -> u64 {
+        self.handshakes.load(Ordering::Relaxed)
+    }
 }
 
 /// The test CA and the server's certificate chain and key.
@@ -77,15 +86,19 @@ pub async fn start(upstream: String, ca_file: &Path) -> Terminator {
         .await
         .expect("bind the TLS terminator");
     let port = listener.local_addr().expect("terminator address").port();
+    let handshakes = Arc::new(AtomicU64::new(0));
+    let counted = handshakes.clone();
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {
             let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
+            let counted = counted.clone();
             tokio::spawn(async move {
                 // Small writes (a request's records) must leave at once, as they would on AWS.
                 let _ = client.set_nodelay(true);
                 let Ok(mut tls) = acceptor.accept(client).await else {
                     return;
                 };
+                counted.fetch_add(1, Ordering::Relaxed);
                 let Ok(mut server) = TcpStream::connect(&upstream).await else {
                     return;
                 };
@@ -97,5 +110,6 @@ pub async fn start(upstream: String, ca_file: &Path) -> Terminator {
     Terminator {
         endpoint: format!("https://localhost:{port}"),
         ca_file: std::fs::canonicalize(ca_file).expect("the test CA's path"),
+        handshakes,
     }
 }
