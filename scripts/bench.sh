@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: builds the five functions (the authorizer among them) and a hello-world baseline with the release profile, starts its own
+# `make bench`: builds the six functions (the authorizer among them) and a hello-world baseline with the release profile, starts its own
 # DynamoDB Local (in memory, port 8071), runs tests/bench and writes BENCHMARKS.md. Not part of `make test`.
+# Section 6 (each function at each memory size under Lambda's CPU share) needs root, for its cgroups.
 # tests/bench exits non-zero (and BENCHMARKS.md is left as it was) when the authorizer's DynamoDB operations,
 # counted on the wire, break their bounds: one read per request, one write per key per minute per instance.
 set -euo pipefail
@@ -12,7 +13,7 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 trap '[ -n "${DYNAMODB_PID:-}" ] && kill "$DYNAMODB_PID" 2>/dev/null; true' EXIT
 
 install_venv .venv scripts/requirements.txt
-log "release build: the five functions and the hello-world baseline (native, this machine)"
+log "release build: the six functions and the hello-world baseline (native, this machine)"
 cargo build --release --locked -p health -p signup -p account -p api-keys -p authorizer -p dashboard \
   -p service-bench --bins
 
@@ -97,6 +98,9 @@ aws_ms=$(client_ms aws)
   echo "| the five AWS roots compiled in (what the functions use) | $aws_ms |"
   echo
   echo "### Where init goes: instructions of init alone (callgrind; start to the first request for work)"
+  echo
+  echo "Each function runs with its template.yaml \`MemorySize\`: below 512 MB its init also opens the DynamoDB"
+  echo "connection (one \`GetItem\`, section 6), which is in its count."
   echo
   echo "| binary | instructions | / hello | of which the dynamic loader's relocations |"
   echo "|---|---|---|---|"

@@ -265,7 +265,7 @@ pub async fn section(
          functions that reach DynamoDB (about one connection per instance, kept open between requests).\n",
         tls.handshakes() - handshakes_before
     ));
-    out.push_str(&connection_table(&figures, counts));
+    out.push_str(&connection_table(&figures, counts, template));
     out
 }
 
@@ -311,9 +311,9 @@ fn budget(function: &str) -> Option<(Duration, &'static str)> {
         .map(|(_, ms, why)| (Duration::from_millis(*ms), *why))
 }
 
-/// Costs per million requests closer than this are the same cost: a difference below what one run's noise
-/// moves them by.
-const SAME_COST: f64 = 0.001;
+/// Costs per million requests closer than this are the same cost: a difference that moves from one run to
+/// the next (measured: up to about $0.002).
+const SAME_COST: f64 = 0.005;
 
 /// The rule's pick among `rows` (size, figures, total cost per million, sizes ascending): among the sizes
 /// whose warm p99 is within `budget`, the cheapest, and of sizes that cost the same ([`SAME_COST`]) the
@@ -480,8 +480,9 @@ fn memory_table(
     out.push_str(&format!(
         "\nIn bold: template.yaml's size (memory column) and the rule's pick (total column). The rule: the \
          cheapest size per million requests whose warm p99 stays within what a user of the function would \
-         accept (below); costs less than ${SAME_COST} per million apart count as the same, and the smaller \
-         size is taken; when no size is within, the fastest. Cost is taken from requests back to back because \
+         accept (below); costs less than ${SAME_COST} per million apart count as the same (the run-to-run \
+         noise), and then the smaller size is taken, whose cold starts cost less (init is billed too); when \
+         no size is within, the fastest. Cost is taken from requests back to back because \
          that is when it adds up: an instance kept busy. The lone requests show what a user of a quiet \
          service waits. Around each chosen size, what one size less and one size more would give (cost per \
          million against the chosen size's).\n\n\
@@ -521,8 +522,40 @@ fn memory_table(
     out
 }
 
+/// Which functions connect at init at template.yaml's sizes, as a phrase.
+fn at_template_sizes(template: &str) -> String {
+    let (mut eager, mut lazy) = (Vec::new(), Vec::new());
+    for (function, dynamodb) in FUNCTIONS {
+        let Some(memory_mb) = template_memory(template, function).filter(|_| dynamodb) else {
+            continue;
+        };
+        let named = format!("{function} ({memory_mb} MB)");
+        if connects_at_init(memory_mb) {
+            eager.push(named);
+        } else {
+            lazy.push(named);
+        }
+    }
+    let list = |names: Vec<String>| {
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    format!(
+        "these connect at init: {}; these at the first request: {}",
+        list(eager),
+        list(lazy)
+    )
+}
+
 /// Cold starts with the DynamoDB connection opened during init and at the first request, side by side.
-fn connection_table(figures: &BTreeMap<(&str, u32), Figures>, counts: &SampleCounts) -> String {
+fn connection_table(
+    figures: &BTreeMap<(&str, u32), Figures>,
+    counts: &SampleCounts,
+    template: &str,
+) -> String {
     let mut out = format!(
         "\n### Opening the DynamoDB connection during init, or at the first request\n\n\
          `DYNAMODB_CONNECT_AT_INIT=1` makes `Store::from_env` send one eventually consistent `GetItem` of a key \
@@ -572,21 +605,27 @@ fn connection_table(figures: &BTreeMap<(&str, u32), Figures>, counts: &SampleCou
             ));
         }
     }
+    // Per size: (functions for which connecting at init was faster, functions, median difference in ms).
+    let summary: BTreeMap<u32, (usize, usize, f64)> = by_size
+        .into_iter()
+        .map(|(memory_mb, mut differences)| {
+            differences.sort_by(f64::total_cmp);
+            let faster = differences.iter().filter(|d| **d < 0.0).count();
+            let median = differences.get(differences.len() / 2).copied();
+            (
+                memory_mb,
+                (faster, differences.len(), median.unwrap_or_default()),
+            )
+        })
+        .collect();
     out.push_str(
         "\n| memory (MB) | connecting at init faster for | median difference (ms) | the store's default |\n\
          |---|---|---|---|\n",
     );
-    for (memory_mb, mut differences) in by_size {
-        differences.sort_by(f64::total_cmp);
-        let faster = differences.iter().filter(|d| **d < 0.0).count();
+    for (memory_mb, (faster, functions, median)) in &summary {
         out.push_str(&format!(
-            "| {memory_mb} | {faster} of {} functions | {:+.3} | {} |\n",
-            differences.len(),
-            differences
-                .get(differences.len() / 2)
-                .copied()
-                .unwrap_or_default(),
-            if connects_at_init(memory_mb) {
+            "| {memory_mb} | {faster} of {functions} functions | {median:+.3} | {} |\n",
+            if connects_at_init(*memory_mb) {
                 "at init"
             } else {
                 "at the first request"
@@ -597,20 +636,29 @@ fn connection_table(figures: &BTreeMap<(&str, u32), Figures>, counts: &SampleCou
         values.sort();
         values.get(values.len() / 2).copied().unwrap_or_default()
     };
+    let at = |memory_mb: u32| {
+        summary
+            .get(&memory_mb)
+            .map(|(_, _, median)| format!("{median:+.1} ms"))
+            .unwrap_or_else(|| "not measured".to_owned())
+    };
     out.push_str(&format!(
         "\nThe decision. Opening the connection at init takes about {} ms of CPU (median) off the first \
-         request; at a share s that is {} / s of wall time saved, about {:.0} ms at 128 MB and {:.0} ms at \
-         256 MB. It adds to init that CPU at full speed plus one round trip to DynamoDB: {} ms here (median), \
-         against DynamoDB Local, which answers slower than DynamoDB. Where the saving is larger, below {} MB, \
-         the store connects at init by default; from there on it waits for the first request. On AWS init \
-         runs with more CPU than a small function's invocations and DynamoDB's round trip is shorter, so \
-         connecting at init can only do better there than here.\n",
-        ms(median(cpu_saved.clone())),
-        ms(median(cpu_saved.clone())),
-        median(cpu_saved.clone()).as_secs_f64() * 1e3 / cpu_share::share(128),
-        median(cpu_saved).as_secs_f64() * 1e3 / cpu_share::share(256),
+         request, and adds to init that CPU at full speed plus one round trip to DynamoDB: {} ms here \
+         (median), against DynamoDB Local, which answers slower than DynamoDB does. At 128 MB's share the \
+         CPU saved is worth more than that (median difference {}); from 512 MB on it is not ({} at 512 MB). \
+         At 256 MB the two are close ({}). The store connects at init below {} MB by default, and waits for \
+         the first request from there on: on AWS init runs with more CPU than a small function's \
+         invocations and DynamoDB's round trip is shorter than DynamoDB Local's, both of which favour \
+         connecting at init, so where it is close here it is the better bet there. At template.yaml's sizes, \
+         {}.\n",
+        ms(median(cpu_saved)),
         ms(median(init_added)),
+        at(128),
+        at(512),
+        at(256),
         store::CONNECT_AT_INIT_BELOW_MB,
+        at_template_sizes(template),
     ));
     out
 }
