@@ -99,8 +99,8 @@ aws_ms=$(client_ms aws)
   echo
   echo "### Where init goes: instructions of init alone (callgrind; start to the first request for work)"
   echo
-  echo "Each function runs with its template.yaml \`MemorySize\`: below 512 MB its init also opens the DynamoDB"
-  echo "connection (one \`GetItem\`, section 6), which is in its count."
+  echo "Each function runs with its template.yaml \`MemorySize\`; a function small enough to open its DynamoDB"
+  echo "connection during init (one \`GetItem\`, section 6) has that in its count."
   echo
   echo "| binary | instructions | / hello | of which the dynamic loader's relocations |"
   echo "|---|---|---|---|"

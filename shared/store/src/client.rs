@@ -51,10 +51,11 @@ impl TrustRoots {
 
 /// Below this memory size (MB), [`crate::Store::from_env`] opens the DynamoDB connection during init
 /// ([`open_connection`]) unless `DYNAMODB_CONNECT_AT_INIT` says otherwise. Measured by `make bench` under
-/// Lambda's CPU model (BENCHMARKS.md, section 6): at 128 and 256 MB (7 % and 14 % of a vCPU) the handshake
-/// and the SDK's first-request set-up cost the throttled first request more than one round trip costs
-/// init; from 512 MB on, the round trip costs more than it saves.
-pub const CONNECT_AT_INIT_BELOW_MB: u32 = 512;
+/// Lambda's CPU model (BENCHMARKS.md, section 6): at 128 MB (7 % of a vCPU) the handshake and the SDK's
+/// first-request set-up cost the throttled first request more than the round trip costs init; at 256 MB
+/// the two were even, and from 512 MB on the round trip costs more than it saves (more still on AWS,
+/// where DynamoDB answers slower than DynamoDB Local on loopback).
+pub const CONNECT_AT_INIT_BELOW_MB: u32 = 256;
 
 /// Whether to open the connection during init: `DYNAMODB_CONNECT_AT_INIT` when it is `1`/`true` or
 /// `0`/`false`, else whether `memory_mb` (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets) is below
@@ -349,13 +350,13 @@ mod tests {
 
     #[test]
     fn small_functions_connect_at_init_unless_the_setting_says_otherwise() {
-        for memory in [Some("128"), Some("256"), Some("511")] {
+        for memory in [Some("128"), Some("192"), Some("255")] {
             assert!(connect_at_init(None, memory), "{memory:?}");
             assert!(connect_at_init(Some("yes"), memory), "{memory:?}");
             assert!(!connect_at_init(Some("0"), memory), "{memory:?}");
             assert!(!connect_at_init(Some("false"), memory), "{memory:?}");
         }
-        for memory in [Some("512"), Some("1769"), Some("lots"), None] {
+        for memory in [Some("256"), Some("512"), Some("1769"), Some("lots"), None] {
             assert!(!connect_at_init(None, memory), "{memory:?}");
             assert!(connect_at_init(Some("1"), memory), "{memory:?}");
             assert!(connect_at_init(Some("true"), memory), "{memory:?}");

@@ -744,9 +744,10 @@ async fn main() {
          request for work; first request is the first event's time inside the function (the authorizer's: \
          `events/authorizer-allowed.json` with a `read` key, answered `isAuthorized: true`). Baseline: `hello`, \
          a minimal `lambda_http` function built with the same profile. Sections 1 to 5 run unthrottled, each \
-         function told its template.yaml `MemorySize` (below 512 MB the store opens its DynamoDB connection \
+         function told its template.yaml `MemorySize` (below {} MB the store opens its DynamoDB connection \
          during init: section 6).\n\n\
-         | binary | init (ms) | init / hello | first request (ms) | first request / hello |\n|---|---|---|---|---|\n"
+         | binary | init (ms) | init / hello | first request (ms) | first request / hello |\n|---|---|---|---|---|\n",
+        store::CONNECT_AT_INIT_BELOW_MB
     ));
     let mut binaries = vec![("hello", "health")];
     binaries.extend(FUNCTIONS.iter().map(|f| (*f, *f)));

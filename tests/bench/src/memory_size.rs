@@ -509,12 +509,13 @@ fn memory_table(
          requests: API Gateway's $1.00 and Lambda's $0.20 per million do not depend on the size, DynamoDB's \
          units depend on the route. So the memory size moves latency far more than the bill, and a size \
          that is faster for about the same cost is worth taking. What makes the small sizes slow is the \
-         quota per 20 ms period ({}): a function spending more CPU than that on a request waits for the next \
-         period, which shows as a warm p50 or p99 of about 20 ms and as more billed time. A function well \
-         inside the quota (health, dashboard) is fastest per dollar at 128 MB; one at 1-2 ms of CPU per \
-         request (account, api-keys, the authorizer) is as cheap at 512 MB as at 128 MB and answers in a few \
-         ms. A request after a pause (lone) starts with a full quota, so at the small sizes it waits less \
-         than one in a busy stream.\n",
+         quota per 20 ms period ({}): once the requests of a period have spent it, the function waits for \
+         the next one, which shows as a warm p99 of about 20 ms (a p50 of about 20 ms when one request \
+         needs more than the quota) and as more billed time. Functions that do little per request (health, \
+         dashboard) rarely wait and are cheapest at 128 MB. Those that sign DynamoDB calls and parse the \
+         answers (account, api-keys, the authorizer: the CPU column) wait often at 128 and 256 MB, and at \
+         512 MB cost about the same per request while answering in a few ms. A request after a pause (lone) \
+         starts with a full quota, so at the small sizes it waits less than one in a busy stream.\n",
         least * 100.0,
         most * 100.0,
         quotas.join(", ")
@@ -522,32 +523,31 @@ fn memory_table(
     out
 }
 
-/// Which functions connect at init at template.yaml's sizes, as a phrase.
-fn at_template_sizes(template: &str) -> String {
-    let (mut eager, mut lazy) = (Vec::new(), Vec::new());
+/// How each function that reaches DynamoDB opens its connection at template.yaml's size, and what
+/// connecting at init measured there against connecting at the first request.
+fn at_template_sizes(template: &str, figures: &BTreeMap<(&str, u32), Figures>) -> String {
+    let mut phrases = Vec::new();
     for (function, dynamodb) in FUNCTIONS {
         let Some(memory_mb) = template_memory(template, function).filter(|_| dynamodb) else {
             continue;
         };
-        let named = format!("{function} ({memory_mb} MB)");
-        if connects_at_init(memory_mb) {
-            eager.push(named);
+        let measured = figures
+            .get(&(function, memory_mb))
+            .and_then(|f| Some((f.cold.get(&Some(false))?, f.cold.get(&Some(true))?)))
+            .map(|(lazy, eager)| {
+                let difference =
+                    medians(eager).total.as_secs_f64() - medians(lazy).total.as_secs_f64();
+                format!(", at init {:+.1} ms", difference * 1e3)
+            })
+            .unwrap_or_default();
+        let mode = if connects_at_init(memory_mb) {
+            "connects at init"
         } else {
-            lazy.push(named);
-        }
+            "connects at the first request"
+        };
+        phrases.push(format!("{function} ({memory_mb} MB) {mode}{measured}"));
     }
-    let list = |names: Vec<String>| {
-        if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        }
-    };
-    format!(
-        "these connect at init: {}; these at the first request: {}",
-        list(eager),
-        list(lazy)
-    )
+    phrases.join("; ")
 }
 
 /// Cold starts with the DynamoDB connection opened during init and at the first request, side by side.
@@ -639,26 +639,29 @@ fn connection_table(
     let at = |memory_mb: u32| {
         summary
             .get(&memory_mb)
-            .map(|(_, _, median)| format!("{median:+.1} ms"))
-            .unwrap_or_else(|| "not measured".to_owned())
+            .map(|(faster, functions, median)| {
+                format!(
+                    "at {memory_mb} MB connecting at init was faster for {faster} of {functions} \
+                     functions (median {median:+.1} ms)"
+                )
+            })
+            .unwrap_or_else(|| format!("{memory_mb} MB was not measured"))
     };
     out.push_str(&format!(
         "\nThe decision. Opening the connection at init takes about {} ms of CPU (median) off the first \
          request, and adds to init that CPU at full speed plus one round trip to DynamoDB: {} ms here \
-         (median), against DynamoDB Local, which answers slower than DynamoDB does. At 128 MB's share the \
-         CPU saved is worth more than that (median difference {}); from 512 MB on it is not ({} at 512 MB). \
-         At 256 MB the two are close ({}). The store connects at init below {} MB by default, and waits for \
-         the first request from there on: on AWS init runs with more CPU than a small function's \
-         invocations and DynamoDB's round trip is shorter than DynamoDB Local's, both of which favour \
-         connecting at init, so where it is close here it is the better bet there. At template.yaml's sizes, \
-         {}.\n",
+         (median). Measured: {}; {}; {}. DynamoDB Local answers on loopback in about a millisecond (section \
+         2's raw reads), DynamoDB answers a Lambda function in a few, so on AWS the round trip at init costs \
+         more than here and the balance tips further toward the first request. The store connects at init \
+         below {} MB by default, where the throttled share makes the saving largest, and at the first \
+         request from there on. At template.yaml's sizes: {}.\n",
         ms(median(cpu_saved)),
         ms(median(init_added)),
         at(128),
-        at(512),
         at(256),
+        at(512),
         store::CONNECT_AT_INIT_BELOW_MB,
-        at_template_sizes(template),
+        at_template_sizes(template, figures),
     ));
     out
 }
