@@ -149,6 +149,19 @@ fn medians(cold: &[ColdStart]) -> ColdMedians {
     }
 }
 
+/// The interquartile range of some cold starts (init + first request).
+fn spread(cold: &[ColdStart]) -> Duration {
+    let mut totals: Vec<Duration> = cold.iter().map(|c| c.init + c.first).collect();
+    totals.sort();
+    let quartile = |q: usize| {
+        totals
+            .get(totals.len() * q / 4)
+            .copied()
+            .unwrap_or_default()
+    };
+    quartile(3).saturating_sub(quartile(1))
+}
+
 /// What one function measured at one size.
 #[derive(Default)]
 struct Figures {
@@ -573,7 +586,7 @@ fn connection_table(
     // By size: in how many functions connecting at init was faster, and the median difference; and over
     // every pair, how much CPU the first request saved and how much longer init took.
     let mut by_size: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
-    let (mut cpu_saved, mut init_added) = (Vec::new(), Vec::new());
+    let (mut cpu_saved, mut init_added, mut spreads) = (Vec::new(), Vec::new(), Vec::new());
     for (function, dynamodb) in FUNCTIONS {
         if !dynamodb {
             continue;
@@ -586,6 +599,7 @@ fn connection_table(
             else {
                 continue;
             };
+            spreads.extend([spread(lazy), spread(eager)]);
             let (lazy, eager) = (medians(lazy), medians(eager));
             let difference = (eager.total.as_secs_f64() - lazy.total.as_secs_f64()) * 1e3;
             by_size.entry(memory_mb).or_default().push(difference);
@@ -654,7 +668,9 @@ fn connection_table(
          2's raw reads), DynamoDB answers a Lambda function in a few, so on AWS the round trip at init costs \
          more than here and the balance tips further toward the first request. The store connects at init \
          below {} MB by default, where the throttled share makes the saving largest, and at the first \
-         request from there on. At template.yaml's sizes: {}.\n",
+         request from there on. At template.yaml's sizes: {}. For scale: the cold starts of one function, \
+         size and mode spread over {} ms between fresh processes (median interquartile range), so a difference \
+         of a ms or two for one function is within the noise.\n",
         ms(median(cpu_saved)),
         ms(median(init_added)),
         at(128),
@@ -662,6 +678,7 @@ fn connection_table(
         at(512),
         store::CONNECT_AT_INIT_BELOW_MB,
         at_template_sizes(template, figures),
+        ms(median(spreads)),
     ));
     out
 }
