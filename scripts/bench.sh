@@ -26,7 +26,7 @@ sizes=$(for fn in health signup account api-keys authorizer; do
 done)
 
 start_dynamodb_local "$BENCH_DYNAMODB_PORT" memory
-log "measuring (about seven minutes; section 6, the memory sizes, needs root for its cgroups)"
+log "measuring (about three minutes; section 6, the memory sizes, needs root for its cgroups)"
 report=$(DYNAMODB_ENDPOINT="http://127.0.0.1:$BENCH_DYNAMODB_PORT" BENCH_BINARIES="$TARGET/release" \
   "$TARGET/release/bench")
 
