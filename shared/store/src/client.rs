@@ -1,15 +1,20 @@
 //! The DynamoDB client: built once per cold start, with timeouts short enough that a request fails fast
 //! (503) instead of hanging when DynamoDB is slow or unreachable.
 
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use rustls::pki_types::{pem::PemObject, CertificateDer};
+
+use crate::schema::{PARTITION_KEY, SORT_KEY};
 
 /// The root CAs every DynamoDB endpoint's certificate chains to (Amazon Trust Services, and the Starfield
 /// root that cross-signs it). Trusting only these, compiled in, spares each cold start from reading and
@@ -18,12 +23,51 @@ use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext,
 pub const AWS_ROOT_CERTIFICATES: &[u8] = include_bytes!("../certs/aws-roots.pem");
 
 /// Which certificate authorities the client trusts for DynamoDB's TLS.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TrustRoots {
     /// Only [`AWS_ROOT_CERTIFICATES`] (the default).
     AwsOnly,
     /// The operating system's CA bundle.
     Native,
+    /// Only the certificates of this PEM file, instead of the AWS roots: `make bench` reaches DynamoDB Local
+    /// over TLS, as on AWS, through a terminator whose throwaway test CA is in this file.
+    File(PathBuf),
+}
+
+impl TrustRoots {
+    /// `DYNAMODB_TLS_ROOTS`: `native`, `file:<path of a PEM file>`, or unset (or anything else) for the AWS
+    /// roots.
+    pub fn parse(setting: Option<&str>) -> Self {
+        match setting {
+            Some("native") => Self::Native,
+            Some(value) => match value.strip_prefix("file:") {
+                Some(path) if !path.is_empty() => Self::File(PathBuf::from(path)),
+                _ => Self::AwsOnly,
+            },
+            None => Self::AwsOnly,
+        }
+    }
+}
+
+/// Below this memory size (MB), [`crate::Store::from_env`] opens the DynamoDB connection during init
+/// ([`open_connection`]) unless `DYNAMODB_CONNECT_AT_INIT` says otherwise. Measured by `make bench` under
+/// Lambda's CPU model (BENCHMARKS.md, section 6): at 128 MB (7 % of a vCPU) the handshake and the SDK's
+/// first-request set-up cost the throttled first request more than the round trip costs init; at 256 MB
+/// the two were even, and from 512 MB on the round trip costs more than it saves (more still on AWS,
+/// where DynamoDB answers slower than DynamoDB Local on loopback).
+pub const CONNECT_AT_INIT_BELOW_MB: u32 = 256;
+
+/// Whether to open the connection during init: `DYNAMODB_CONNECT_AT_INIT` when it is `1`/`true` or
+/// `0`/`false`, else whether `memory_mb` (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets) is below
+/// [`CONNECT_AT_INIT_BELOW_MB`]; without it (not on Lambda), no.
+pub fn connect_at_init(setting: Option<&str>, memory_mb: Option<&str>) -> bool {
+    match setting.map(str::trim) {
+        Some("1" | "true") => true,
+        Some("0" | "false") => false,
+        _ => memory_mb
+            .and_then(|memory| memory.trim().parse::<u32>().ok())
+            .is_some_and(|memory| memory < CONNECT_AT_INIT_BELOW_MB),
+    }
 }
 
 /// How the client reaches DynamoDB and how long it waits.
@@ -41,6 +85,8 @@ pub struct ClientSettings {
     pub max_attempts: u32,
     /// The CAs trusted for TLS.
     pub trust_roots: TrustRoots,
+    /// Whether [`crate::Store::from_env`] opens the connection during init ([`open_connection`]).
+    pub connect_at_init: bool,
 }
 
 impl Default for ClientSettings {
@@ -52,13 +98,15 @@ impl Default for ClientSettings {
             operation_timeout: Duration::from_millis(2_500),
             max_attempts: 3,
             trust_roots: TrustRoots::AwsOnly,
+            connect_at_init: false,
         }
     }
 }
 
 impl ClientSettings {
     /// Reads `DYNAMODB_ATTEMPT_TIMEOUT_MS`, `DYNAMODB_OPERATION_TIMEOUT_MS` and `DYNAMODB_MAX_ATTEMPTS`,
-    /// keeping the defaults for any that is unset or not a number.
+    /// keeping the defaults for any that is unset or not a number, `DYNAMODB_TLS_ROOTS`
+    /// ([`TrustRoots::parse`]) and whether to connect at init ([`connect_at_init`]).
     pub fn from_env() -> Self {
         let defaults = Self::default();
         let millis = |name: &str, default: Duration| {
@@ -78,10 +126,13 @@ impl ClientSettings {
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n >= 1)
                 .unwrap_or(defaults.max_attempts),
-            trust_roots: match std::env::var("DYNAMODB_TLS_ROOTS").as_deref() {
-                Ok("native") => TrustRoots::Native,
-                _ => TrustRoots::AwsOnly,
-            },
+            trust_roots: TrustRoots::parse(std::env::var("DYNAMODB_TLS_ROOTS").ok().as_deref()),
+            connect_at_init: connect_at_init(
+                std::env::var("DYNAMODB_CONNECT_AT_INIT").ok().as_deref(),
+                std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+                    .ok()
+                    .as_deref(),
+            ),
         }
     }
 
@@ -108,13 +159,9 @@ pub async fn build_client(settings: &ClientSettings) -> Client {
 pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::config::Builder {
     let builder = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
-    let http_client = match (settings.trust_roots, aws_trust_context()) {
-        (TrustRoots::AwsOnly, Ok(context)) => builder.tls_context(context).build_https(),
-        (TrustRoots::AwsOnly, Err(err)) => {
-            tracing::error!(error = %err, "embedded AWS roots unusable; trusting the system's roots");
-            builder.build_https()
-        }
-        (TrustRoots::Native, _) => builder.build_https(),
+    let http_client = match trust_context(&settings.trust_roots) {
+        Some(context) => builder.tls_context(context).build_https(),
+        None => builder.build_https(),
     };
     let environment_region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
     let environment_credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
@@ -156,6 +203,90 @@ pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::confi
     config
 }
 
+/// The TLS context for `roots`; `None` for the SDK's own, which trusts the system's roots.
+fn trust_context(roots: &TrustRoots) -> Option<TlsContext> {
+    let aws = || match aws_trust_context() {
+        Ok(context) => Some(context),
+        Err(err) => {
+            tracing::error!(error = %err, "embedded AWS roots unusable; trusting the system's roots");
+            None
+        }
+    };
+    match roots {
+        TrustRoots::AwsOnly => aws(),
+        TrustRoots::Native => None,
+        // A file that cannot be used falls back to the AWS roots, never to more trust than asked for.
+        TrustRoots::File(path) => match file_trust_context(path) {
+            Ok(context) => Some(context),
+            Err(err) => {
+                tracing::error!(path = %path.display(), error = %err, "DYNAMODB_TLS_ROOTS file unusable; trusting the AWS roots");
+                aws()
+            }
+        },
+    }
+}
+
+/// A TLS context that trusts the certificates of the PEM file at `path` and nothing else. The file is
+/// checked here, as rustls will check it, because the SDK panics on a certificate it cannot parse.
+fn file_trust_context(path: &Path) -> Result<TlsContext, String> {
+    let pem = std::fs::read(path).map_err(|err| err.to_string())?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| format!("not PEM certificates: {err}"))?;
+    let (added, ignored) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
+    if added == 0 || ignored > 0 {
+        return Err(format!(
+            "{added} usable certificate(s), {ignored} unparsable"
+        ));
+    }
+    TlsContext::builder()
+        .with_trust_store(
+            TrustStore::empty()
+                .with_native_roots(false)
+                .with_pem_certificate(pem),
+        )
+        .build()
+        .map_err(|err| err.to_string())
+}
+
+/// The key [`open_connection`] reads: no item ever has it (every partition key the service writes starts
+/// with a letter).
+const CONNECTION_PROBE_KEY: &str = "#connect";
+
+/// Opens the client's connection to DynamoDB (DNS, TCP, TLS, and the SDK's first-request set-up) with one
+/// eventually consistent `GetItem` of a key that cannot exist: 0.5 read unit per cold start. On Lambda,
+/// init runs with more CPU than a small function's invocations get, so the first request of a cold start
+/// no longer pays the handshake at its throttled share (measured by `make bench`). A failure is logged and
+/// left to the first request, which would meet it anyway; it waits at most `limit`.
+pub async fn open_connection(client: &Client, table: &str, limit: Duration) {
+    let started = Instant::now();
+    let probe = client
+        .get_item()
+        .table_name(table)
+        .key(
+            PARTITION_KEY,
+            AttributeValue::S(CONNECTION_PROBE_KEY.to_owned()),
+        )
+        .key(SORT_KEY, AttributeValue::S(CONNECTION_PROBE_KEY.to_owned()))
+        .projection_expression("#pk")
+        .expression_attribute_names("#pk", PARTITION_KEY)
+        .send();
+    match tokio::time::timeout(limit, probe).await {
+        Ok(Ok(_)) => tracing::debug!(
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "DynamoDB connection opened during init"
+        ),
+        Ok(Err(err)) => tracing::warn!(
+            error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err),
+            "DynamoDB connection not opened during init"
+        ),
+        Err(_) => tracing::warn!(
+            ?limit,
+            "DynamoDB connection not opened during init: timed out"
+        ),
+    }
+}
+
 /// A TLS context that trusts [`AWS_ROOT_CERTIFICATES`] and nothing else.
 pub fn aws_trust_context() -> Result<TlsContext, aws_smithy_http_client::HttpClientError> {
     TlsContext::builder()
@@ -181,5 +312,55 @@ mod tests {
     #[test]
     fn aws_roots_are_the_default_and_native_roots_are_opt_in() {
         assert_eq!(ClientSettings::default().trust_roots, TrustRoots::AwsOnly);
+    }
+
+    #[test]
+    fn the_trust_roots_setting_names_native_roots_or_a_file_and_anything_else_means_the_aws_roots()
+    {
+        assert_eq!(TrustRoots::parse(None), TrustRoots::AwsOnly);
+        assert_eq!(TrustRoots::parse(Some("native")), TrustRoots::Native);
+        assert_eq!(
+            TrustRoots::parse(Some("file:/tmp/bench ca.pem")),
+            TrustRoots::File(PathBuf::from("/tmp/bench ca.pem"))
+        );
+        for other in ["", "file:", "NATIVE", "aws", "/tmp/ca.pem", "file"] {
+            assert_eq!(
+                TrustRoots::parse(Some(other)),
+                TrustRoots::AwsOnly,
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_trust_roots_file_that_is_missing_or_holds_no_certificate_is_refused() {
+        let dir = std::env::temp_dir().join(format!("store-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (good, bad) = (dir.join("good.pem"), dir.join("bad.pem"));
+        std::fs::write(&good, AWS_ROOT_CERTIFICATES).expect("write");
+        std::fs::write(
+            &bad,
+            "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+        assert!(file_trust_context(&good).is_ok());
+        assert!(file_trust_context(&bad).is_err());
+        assert!(file_trust_context(&dir.join("missing.pem")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn small_functions_connect_at_init_unless_the_setting_says_otherwise() {
+        for memory in [Some("128"), Some("192"), Some("255")] {
+            assert!(connect_at_init(None, memory), "{memory:?}");
+            assert!(connect_at_init(Some("yes"), memory), "{memory:?}");
+            assert!(!connect_at_init(Some("0"), memory), "{memory:?}");
+            assert!(!connect_at_init(Some("false"), memory), "{memory:?}");
+        }
+        for memory in [Some("256"), Some("512"), Some("1769"), Some("lots"), None] {
+            assert!(!connect_at_init(None, memory), "{memory:?}");
+            assert!(connect_at_init(Some("1"), memory), "{memory:?}");
+            assert!(connect_at_init(Some("true"), memory), "{memory:?}");
+        }
     }
 }

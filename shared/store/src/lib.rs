@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use aws_sdk_dynamodb::Client;
 
 pub use client::{
-    aws_trust_context, build_client, client_config, ClientSettings, TrustRoots,
-    AWS_ROOT_CERTIFICATES,
+    aws_trust_context, build_client, client_config, connect_at_init, open_connection,
+    ClientSettings, TrustRoots, AWS_ROOT_CERTIFICATES, CONNECT_AT_INIT_BELOW_MB,
 };
 pub use lifecycle::{KeyChange, KeyPage, Rolling, ScopesChange};
 use records::{
@@ -139,12 +139,17 @@ impl Store {
         }
     }
 
-    /// Builds the client from the Lambda environment (`TABLE_NAME`, the SDK's own variables and the timeouts
-    /// [`ClientSettings::from_env`] reads).
+    /// Builds the client from the Lambda environment (`TABLE_NAME`, the SDK's own variables and the settings
+    /// [`ClientSettings::from_env`] reads), and opens its connection during init when the function is small
+    /// enough for that to shorten its cold start ([`connect_at_init`]).
     pub async fn from_env() -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| StoreError::Unavailable("TABLE_NAME is not set".to_owned()))?;
-        let client = build_client(&ClientSettings::from_env()).await;
+        let settings = ClientSettings::from_env();
+        let client = build_client(&settings).await;
+        if settings.connect_at_init {
+            open_connection(&client, &table, settings.attempt_timeout).await;
+        }
         Ok(Self::new(client, table))
     }
 

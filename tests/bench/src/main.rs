@@ -2,9 +2,14 @@
 //! `scripts/bench.sh` writes to BENCHMARKS.md.
 //!
 //! Function binaries run as real processes behind an emulated Lambda Runtime API ([`runtime`]), talking to
-//! DynamoDB Local through a proxy that counts operations on the wire ([`counter`]).
+//! DynamoDB Local through a proxy that counts operations on the wire ([`counter`]); in section 6, each held to
+//! a memory size's CPU share ([`cpu_share`]) and reaching DynamoDB over TLS ([`tls`]).
 
 mod counter;
+mod cpu_share;
+mod memory_size;
+mod pricing;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -40,6 +45,9 @@ struct Setup {
     /// ... and counted with: a key no other request uses, so its writes are the counted instance's alone.
     counted_key: String,
     counted_key_id: String,
+    /// template.yaml, whose `MemorySize` each function is started with (it decides whether the store
+    /// connects at init) and which section 6 compares with its measures.
+    template: String,
 }
 
 /// The key `function`'s events carry.
@@ -93,11 +101,22 @@ fn route_event(function: &str, key: &str) -> Vec<u8> {
         "account" => event("GET", "/v1/account", Some(key), None),
         "api-keys" => event("GET", "/v1/account/api-keys", Some(key), None),
         "authorizer" => authorizer_event(key),
+        "dashboard" => event("GET", "/dashboard", None, None),
         _ => event("GET", "/health", None, None),
     }
 }
 
 async fn spawn(setup: &Setup, binary: &str, api: &RuntimeApi) -> Child {
+    spawn_with(setup, binary, api, &[]).await
+}
+
+/// Starts `binary` against `api` with Lambda's environment, `extra` variables set over it.
+async fn spawn_with(
+    setup: &Setup,
+    binary: &str,
+    api: &RuntimeApi,
+    extra: &[(&str, &str)],
+) -> Child {
     let path = setup.binaries.join(binary);
     // BENCH_WRAPPER runs the function under a profiler: "valgrind --tool=callgrind ...".
     let wrapper = std::env::var("BENCH_WRAPPER").unwrap_or_default();
@@ -116,7 +135,12 @@ async fn spawn(setup: &Setup, binary: &str, api: &RuntimeApi) -> Child {
         .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
         .env("KEY_DERIVATION_SECRET", BENCH_DERIVATION_SECRET)
         .env("AWS_LAMBDA_FUNCTION_NAME", binary)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            memory_size::template_memory(&setup.template, binary)
+                .unwrap_or(128)
+                .to_string(),
+        )
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
@@ -127,6 +151,7 @@ async fn spawn(setup: &Setup, binary: &str, api: &RuntimeApi) -> Child {
         .env("AWS_ENDPOINT_URL_DYNAMODB", &setup.endpoint)
         .env("TABLE_NAME", &setup.table)
         .env("RUST_LOG", "info")
+        .envs(extra.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -400,7 +425,65 @@ async fn prepare() -> Setup {
         authorizer_key,
         counted_key,
         counted_key_id,
+        template: std::fs::read_to_string("template.yaml").unwrap_or_default(),
     }
+}
+
+/// Section 3's table: each route's DynamoDB operations per request, counted on the wire over 100 warm
+/// requests, and its read and write units per request by route.
+async fn operations_per_request(setup: &Setup) -> (String, BTreeMap<String, (f64, f64)>) {
+    let mut out = String::from(
+        "\n## 3. DynamoDB operations per request (counted on the wire by a proxy, 100 warm requests each)\n\n\
+         | route | operations per request | read units | write units |\n|---|---|---|---|\n",
+    );
+    let mut units = BTreeMap::new();
+    for (route, label) in [
+        ("health", "GET /health"),
+        ("signup", "POST /v1/signup"),
+        ("account", "GET /v1/account"),
+        ("api-keys", "GET /v1/account/api-keys"),
+        ("authorizer", "authorizer (GET /v1/memories)"),
+        ("dashboard", "GET /dashboard"),
+    ] {
+        let mut api = RuntimeApi::start().await;
+        let _child = spawn(setup, route, &api).await;
+        api.init_done().await.expect("init");
+        for _ in 0..5 {
+            api.invoke(route_event(route, key_for(setup, route)))
+                .await
+                .expect("warm-up");
+        }
+        setup.counter.take();
+        for _ in 0..100 {
+            api.invoke(route_event(route, key_for(setup, route)))
+                .await
+                .expect("invocation");
+        }
+        let per_request: BTreeMap<String, f64> = setup
+            .counter
+            .take()
+            .into_iter()
+            .map(|(operation, count)| (operation, count as f64 / 100.0))
+            .collect();
+        let described: Vec<String> = per_request
+            .iter()
+            .map(|(operation, n)| format!("{n:.2} {operation}"))
+            .collect();
+        let (reads, writes) = capacity(
+            matches!(route, "account" | "api-keys" | "authorizer"),
+            &per_request,
+        );
+        units.insert(route.to_owned(), (reads, writes));
+        let described = if described.is_empty() {
+            "none".to_owned()
+        } else {
+            described.join(" + ")
+        };
+        out.push_str(&format!(
+            "| {label} | {described} | {reads:.2} | {writes:.2} |\n"
+        ));
+    }
+    (out, units)
 }
 
 /// Read and write units per request from the operations counted per request (items under 1 KB, the keys
@@ -613,6 +696,24 @@ async fn profile(function: &str, invocations: usize) {
     let _ = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
 }
 
+/// Section 6, when cgroups can be made here: each function at each memory size's CPU share, over TLS.
+async fn memory_sizes(setup: &Setup, units: &BTreeMap<String, (f64, f64)>) -> String {
+    if !cpu_share::available() {
+        return "\n## 6. Memory size under Lambda's CPU model\n\nNot measured: it needs root and the cgroup \
+                v1 `cpu` controller at /sys/fs/cgroup/cpu.\n"
+            .to_owned();
+    }
+    let upstream = setup.endpoint.trim_start_matches("http://").to_owned();
+    let terminator = tls::start(upstream, std::path::Path::new(".data/bench-test-ca.pem")).await;
+    let counts = memory_size::SampleCounts {
+        cold_runs: env_number("BENCH_MEMORY_COLD_RUNS", 15),
+        requests: env_number("BENCH_MEMORY_REQUESTS", 300),
+        lone: env_number("BENCH_MEMORY_LONE", 20),
+        pause: Duration::from_millis(env_number("BENCH_MEMORY_PAUSE_MS", 1500) as u64),
+    };
+    memory_size::section(setup, &terminator, &counts, units, &setup.template).await
+}
+
 #[tokio::main]
 async fn main() {
     let arguments: Vec<String> = std::env::args().collect();
@@ -625,6 +726,13 @@ async fn main() {
         .await;
         return;
     }
+    if arguments.get(1).map(String::as_str) == Some("memory") {
+        // Sections 3 and 6 alone: the memory sizes, and the units per request their costs need.
+        let setup = prepare().await;
+        let (table, units) = operations_per_request(&setup).await;
+        println!("{table}{}", memory_sizes(&setup, &units).await);
+        return;
+    }
     let requests = env_number("BENCH_REQUESTS", 2000);
     let cold_runs = env_number("BENCH_COLD_RUNS", 31);
     let setup = prepare().await;
@@ -635,8 +743,11 @@ async fn main() {
         "## 1. Cold start (median of {cold_runs} fresh processes each, binaries taken in turn)\n\nInit is process start to the first \
          request for work; first request is the first event's time inside the function (the authorizer's: \
          `events/authorizer-allowed.json` with a `read` key, answered `isAuthorized: true`). Baseline: `hello`, \
-         a minimal `lambda_http` function built with the same profile.\n\n\
-         | binary | init (ms) | init / hello | first request (ms) | first request / hello |\n|---|---|---|---|---|\n"
+         a minimal `lambda_http` function built with the same profile. Sections 1 to 5 run unthrottled, each \
+         function told its template.yaml `MemorySize` (below {} MB the store opens its DynamoDB connection \
+         during init: section 6).\n\n\
+         | binary | init (ms) | init / hello | first request (ms) | first request / hello |\n|---|---|---|---|---|\n",
+        store::CONNECT_AT_INIT_BELOW_MB
     ));
     let mut binaries = vec![("hello", "health")];
     binaries.extend(FUNCTIONS.iter().map(|f| (*f, *f)));
@@ -725,54 +836,8 @@ async fn main() {
     ));
 
     // 3. DynamoDB operations per request, counted on the wire.
-    out.push_str(
-        "\n## 3. DynamoDB operations per request (counted on the wire by a proxy, 100 warm requests each)\n\n\
-         | route | operations per request | read units | write units |\n|---|---|---|---|\n",
-    );
-    for (route, label) in [
-        ("health", "GET /health"),
-        ("signup", "POST /v1/signup"),
-        ("account", "GET /v1/account"),
-        ("api-keys", "GET /v1/account/api-keys"),
-        ("authorizer", "authorizer (GET /v1/memories)"),
-    ] {
-        let mut api = RuntimeApi::start().await;
-        let _child = spawn(&setup, route, &api).await;
-        api.init_done().await.expect("init");
-        for _ in 0..5 {
-            api.invoke(route_event(route, key_for(&setup, route)))
-                .await
-                .expect("warm-up");
-        }
-        setup.counter.take();
-        for _ in 0..100 {
-            api.invoke(route_event(route, key_for(&setup, route)))
-                .await
-                .expect("invocation");
-        }
-        let per_request: BTreeMap<String, f64> = setup
-            .counter
-            .take()
-            .into_iter()
-            .map(|(operation, count)| (operation, count as f64 / 100.0))
-            .collect();
-        let described: Vec<String> = per_request
-            .iter()
-            .map(|(operation, n)| format!("{n:.2} {operation}"))
-            .collect();
-        let (reads, writes) = capacity(
-            matches!(route, "account" | "api-keys" | "authorizer"),
-            &per_request,
-        );
-        let described = if described.is_empty() {
-            "none".to_owned()
-        } else {
-            described.join(" + ")
-        };
-        out.push_str(&format!(
-            "| {label} | {described} | {reads:.2} | {writes:.2} |\n"
-        ));
-    }
+    let (table, units) = operations_per_request(&setup).await;
+    out.push_str(&table);
     out.push_str(
         "\nThe first request of a key on an instance writes its usage and `last_used_at` (one \
          `TransactWriteItems`); the 5 warm-up requests above took that write, so the 100 counted show none.\n\n\
@@ -821,6 +886,9 @@ async fn main() {
     for (path, rps, _, _) in &throughput {
         out.push_str(&format!("| {path} | {rps:.0} |\n"));
     }
+
+    // 6. Memory size under Lambda's CPU model, over TLS.
+    out.push_str(&memory_sizes(&setup, &units).await);
     println!("{out}");
     if !failures.is_empty() {
         eprintln!("{section}");
