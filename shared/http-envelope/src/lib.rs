@@ -33,7 +33,9 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub struct Route {
     /// As API Gateway and `cargo lambda watch` write it: `/v1/account/api-keys/{key_id}`.
     pub path: &'static str,
-    /// Comma-separated methods, as in an `Allow` header.
+    /// Comma-separated methods, as in an `Allow` header: `HEAD` wherever `GET`, `OPTIONS` last (a test in
+    /// `tests/tests/api/stack.rs` holds every function's table to that). [`dispatch`] answers `OPTIONS`
+    /// and any method not listed itself.
     pub allow: &'static str,
 }
 
