@@ -334,79 +334,17 @@ async fn prepare() -> Setup {
         .expect("create the bench table");
     let store = Store::new(client, table.clone());
     let now = SystemTime::now();
-    let signup = accounts::signup(
-        &store,
-        SignupInput {
-            name: "Bench".to_owned(),
-            email: format!("bench-owner-{}@example.com", std::process::id()),
-            plan_id: Some("starter".to_owned()),
-        },
-        None,
-        &bench_derivation_secret(),
-        now,
-    )
-    .await
-    .expect("signup");
-    let principal = Principal {
-        org_id: signup.account.org_id.clone(),
-        key_id: signup.api_key.id.clone(),
-        environment: Environment::Live,
-        scopes: Scopes::all(),
-    };
+    let (admin_key, principal) = bench_organisation(&store, "Bench", "bench-owner", now).await;
     for i in 0..9 {
-        let input = NewKeyInput {
-            name: Some(format!("Bench key {i}")),
-            ..NewKeyInput::default()
-        };
-        accounts::create_key(
-            &store,
-            &principal,
-            input,
-            None,
-            &bench_derivation_secret(),
-            now,
-        )
-        .await
-        .expect("create key");
+        bench_key(&store, &principal, format!("Bench key {i}"), None, now).await;
     }
     // The authorizer's organisation and its two `read`-only keys.
-    let owner = accounts::signup(
-        &store,
-        SignupInput {
-            name: "Bench authorizer".to_owned(),
-            email: format!("bench-authorizer-{}@example.com", std::process::id()),
-            plan_id: Some("starter".to_owned()),
-        },
-        None,
-        &bench_derivation_secret(),
-        now,
-    )
-    .await
-    .expect("signup");
-    let owner_principal = Principal {
-        org_id: owner.account.org_id.clone(),
-        key_id: owner.api_key.id.clone(),
-        environment: Environment::Live,
-        scopes: Scopes::all(),
-    };
+    let (_, owner_principal) =
+        bench_organisation(&store, "Bench authorizer", "bench-authorizer", now).await;
     let mut read_keys = Vec::new();
     for name in ["Bench authorizer (timed)", "Bench authorizer (counted)"] {
-        let input = NewKeyInput {
-            name: Some(name.to_owned()),
-            scopes: Some(vec!["read".to_owned()]),
-            ..NewKeyInput::default()
-        };
-        let created = accounts::create_key(
-            &store,
-            &owner_principal,
-            input,
-            None,
-            &bench_derivation_secret(),
-            now,
-        )
-        .await
-        .expect("create a read key");
-        read_keys.push((created.key.clone(), created.id.clone()));
+        let read_only = Some(vec!["read".to_owned()]);
+        read_keys.push(bench_key(&store, &owner_principal, name.to_owned(), read_only, now).await);
     }
     let [(authorizer_key, _), (counted_key, counted_key_id)] =
         <[(String, String); 2]>::try_from(read_keys).expect("two keys");
@@ -420,13 +358,68 @@ async fn prepare() -> Setup {
         table,
         counter,
         store,
-        admin_key: signup.api_key.key.clone(),
-        authorizer_org: owner.account.org_id.clone(),
+        admin_key,
+        authorizer_org: owner_principal.org_id.clone(),
         authorizer_key,
         counted_key,
         counted_key_id,
         template: std::fs::read_to_string("template.yaml").unwrap_or_default(),
     }
+}
+
+/// Signs an organisation up for the bench: its first (admin) key and the principal that key acts as.
+async fn bench_organisation(
+    store: &Store,
+    name: &str,
+    email_local_part: &str,
+    now: SystemTime,
+) -> (String, Principal) {
+    let signup = accounts::signup(
+        store,
+        SignupInput {
+            name: name.to_owned(),
+            email: format!("{email_local_part}-{}@example.com", std::process::id()),
+            plan_id: Some("starter".to_owned()),
+        },
+        None,
+        &bench_derivation_secret(),
+        now,
+    )
+    .await
+    .expect("signup");
+    let principal = Principal {
+        org_id: signup.account.org_id,
+        key_id: signup.api_key.id,
+        environment: Environment::Live,
+        scopes: Scopes::all(),
+    };
+    (signup.api_key.key, principal)
+}
+
+/// Creates one live key in the principal's organisation: its full key and its id.
+async fn bench_key(
+    store: &Store,
+    principal: &Principal,
+    name: String,
+    scopes: Option<Vec<String>>,
+    now: SystemTime,
+) -> (String, String) {
+    let input = NewKeyInput {
+        name: Some(name),
+        scopes,
+        ..NewKeyInput::default()
+    };
+    let created = accounts::create_key(
+        store,
+        principal,
+        input,
+        None,
+        &bench_derivation_secret(),
+        now,
+    )
+    .await
+    .expect("create a key");
+    (created.key, created.id)
 }
 
 /// Section 3's table: each route's DynamoDB operations per request, counted on the wire over 100 warm
