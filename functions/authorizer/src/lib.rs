@@ -5,11 +5,11 @@
 use std::time::SystemTime;
 
 use api_errors::Failure;
-use auth::{authenticate, required_scope, AuthError, Principal};
+use auth::{authenticate, required_scope, Principal};
 use http_envelope::ApiError;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use serde::Serialize;
-use store::{Store, StoreError};
+use store::Store;
 
 /// API Gateway's simple response. A refusal carries no context: API Gateway answers the caller with its own
 /// 403 body, so which of our codes applied is logged instead.
@@ -34,10 +34,13 @@ pub struct CallerContext {
 }
 
 /// Why the authorizer could not decide: API Gateway then answers 500, which a client retries, rather than a
-/// 403 that would tell it its key is bad.
+/// 403 that would tell it its key is bad. `code` is the one our own routes would answer with
+/// (`service_unavailable` when DynamoDB failed, `internal_error` for a key item of the wrong shape).
 #[derive(Debug, thiserror::Error)]
-#[error("the key could not be checked: {0}")]
-pub struct Undecided(StoreError);
+#[error("the key could not be checked: {code}")]
+pub struct Undecided {
+    pub code: &'static str,
+}
 
 /// Decides one request, and ends it as every request of the service ends: one log line (the refusal's code
 /// in it, never the key) and its metrics. The status logged is the one API Gateway answers: 200 when
@@ -50,8 +53,16 @@ pub async fn authorize(
     let started = std::time::Instant::now();
     let route_key = request.route_key.as_deref().unwrap_or_default();
     let method = request.request_context.http.method.as_str();
-    let ((decision, status, code), facts) =
+    let ((decision, code), facts) =
         telemetry::within_request(Box::pin(decide(store, request, route_key, method, now))).await;
+    let status = match &decision {
+        Ok(Decision {
+            is_authorized: true,
+            ..
+        }) => 200,
+        Ok(_) => 403,
+        Err(_) => 500,
+    };
     let request_id = request
         .request_context
         .request_id
@@ -71,41 +82,37 @@ pub async fn authorize(
     decision
 }
 
-type Answer = (Result<Decision, Undecided>, u16, Option<&'static str>);
-
+/// The decision, and our code for why it was not an allowance.
 async fn decide(
     store: &Store,
     request: &ApiGatewayV2CustomAuthorizerV2Request,
     route_key: &str,
     method: &str,
     now: SystemTime,
-) -> Answer {
+) -> (Result<Decision, Undecided>, Option<&'static str>) {
     let scope = required_scope(route_key, method);
-    match authenticate(store, &request.headers, scope, now).await {
-        Ok(principal) => (
-            Ok(Decision {
+    let failure = match authenticate(store, &request.headers, scope, now).await {
+        Ok(principal) => {
+            let allowed = Decision {
                 is_authorized: true,
                 context: Some(context(&principal)),
-            }),
-            200,
-            None,
-        ),
-        Err(AuthError::Store(err)) => {
-            tracing::error!(error = %err, "request undecided: the key could not be checked");
-            (Err(Undecided(err)), 500, Some("service_unavailable"))
+            };
+            return (Ok(allowed), None);
         }
-        Err(err) => {
-            let code = ApiError::from(Failure::Auth(err)).code;
-            (
-                Ok(Decision {
-                    is_authorized: false,
-                    context: None,
-                }),
-                403,
-                Some(code),
-            )
-        }
-    }
+        Err(err) => Failure::Auth(err),
+    };
+    // The service's one mapping names the code, and logs the cause of anything it makes a 5xx.
+    let answer = ApiError::from(failure);
+    let code = answer.code;
+    let decision = if answer.status.is_server_error() {
+        Err(Undecided { code })
+    } else {
+        Ok(Decision {
+            is_authorized: false,
+            context: None,
+        })
+    };
+    (decision, Some(code))
 }
 
 fn context(principal: &Principal) -> CallerContext {

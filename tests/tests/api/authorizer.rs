@@ -6,8 +6,8 @@ use authorizer::{authorize, Decision};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::http::Method;
 use serde_json::json;
-use service_tests::{call, create_key, fresh_store, insert_key, sign_up};
-use store::Store;
+use service_tests::{call, create_key, fresh_store, fresh_store_with, insert_key, sign_up};
+use store::{ClientSettings, Store};
 
 /// The sample event `name` with `key` in place of `${API_KEY}`.
 fn event(name: &str, key: &str) -> ApiGatewayV2CustomAuthorizerV2Request {
@@ -128,4 +128,50 @@ async fn a_test_key_is_allowed_with_the_test_environment_in_its_context() {
         decision.context.map(|c| c.environment),
         Some("test".to_owned())
     );
+}
+
+/// DynamoDB unreachable decides nothing: the invocation fails (API Gateway answers 500, which a client
+/// retries) instead of refusing a key that may be good.
+#[tokio::test]
+async fn dynamodb_unreachable_is_undecided_not_a_refusal() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    drop(listener);
+    let store = fresh_store_with(ClientSettings::local(endpoint)).await;
+    let key = auth::ApiKeySecret::generate(auth::Environment::Live).expect("random source");
+    let undecided = authorize(
+        &store,
+        &event("authorizer-allowed.json", key.expose()),
+        SystemTime::now(),
+    )
+    .await
+    .expect_err("undecided");
+    assert_eq!(undecided.code, "service_unavailable");
+}
+
+/// A key item of the wrong shape is undecided too, under the code our own routes answer it with.
+#[tokio::test]
+async fn a_corrupt_key_item_is_undecided_as_an_internal_error() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", s(&format!("ORG#{}", org.org_id)))
+        .key("sk", s(&format!("KEY#{}", org.admin_key_id)))
+        .update_expression("REMOVE scopes")
+        .send()
+        .await
+        .expect("corrupt the item");
+    let undecided = authorize(
+        &store,
+        &event("authorizer-allowed.json", &org.admin_key),
+        SystemTime::now(),
+    )
+    .await
+    .expect_err("undecided");
+    assert_eq!(undecided.code, "internal_error");
 }
