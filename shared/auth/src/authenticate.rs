@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use lambda_http::http::HeaderMap;
 use store::{ApiKeyRecord, Store, StoreError};
+use telemetry::Authentication;
 
 use crate::{is_expired, presented_key, timestamp, Environment, Scope, Scopes};
 
@@ -60,10 +61,11 @@ pub async fn authenticate(
 ) -> Result<Principal, AuthError> {
     let checked = check_presented_key(store, headers, required, now).await;
     match &checked {
-        Ok(principal) => telemetry::note_caller(&principal.org_id, &principal.key_id),
+        // Its ids were noted when the key was found (`check_presented_key`).
+        Ok(_) => telemetry::note_authentication(Authentication::Allowed),
         // DynamoDB failed: nothing was decided about the key.
         Err(AuthError::Store(_)) => {}
-        Err(_) => telemetry::note_auth_refused(),
+        Err(_) => telemetry::note_authentication(Authentication::Refused),
     }
     checked
 }
@@ -79,6 +81,7 @@ async fn check_presented_key(
         .find_key_by_hash(&key.hash())
         .await?
         .ok_or(AuthError::UnknownKey)?;
+    // The principal, if any, is this key: the line names it allowed or refused.
     telemetry::note_presented_key(&indexed.org_id, &indexed.key_id);
     let current = if required.confirmed_on_base_item() {
         // Refused on what the index says before paying for the second read.

@@ -198,14 +198,15 @@ where
     let route_label = route.map_or(UNMATCHED_ROUTE, |route| route.path);
     let span =
         tracing::info_span!("request", request_id = %request_id, %method, route = route_label);
-    let early = match route {
-        Some(route) if method == Method::OPTIONS => Some(Ok(options_response(route))),
-        Some(route) => refuse_method(route, &method).map(Err),
-        None => None,
-    };
+    // HEAD is served as GET (and allowed wherever GET is); `method` keeps HEAD for the body and the line.
     if method == Method::HEAD {
         *request.method_mut() = Method::GET;
     }
+    let early = match route {
+        Some(route) if method == Method::OPTIONS => Some(Ok(options_response(route))),
+        Some(route) => refuse_method(route, request.method()).map(Err),
+        None => None,
+    };
     let answer = async move {
         let outcome = match early {
             Some(outcome) => outcome,
@@ -274,17 +275,12 @@ fn matching_route<'r>(routes: &'r [Route], path: &str) -> Option<&'r Route> {
     })
 }
 
-/// The 405 for a method `route` does not list (`HEAD` counts as `GET`), or `None`.
+/// The 405 for a method `route` does not list, or `None`.
 fn refuse_method(route: &Route, method: &Method) -> Option<ApiError> {
-    let asked = if method == Method::HEAD {
-        Method::GET
-    } else {
-        method.clone()
-    };
     let listed = route
         .allow
         .split(',')
-        .any(|allowed| allowed.trim() == asked.as_str());
+        .any(|allowed| allowed.trim() == method.as_str());
     (!listed).then(|| ApiError::method_not_allowed(route.allow))
 }
 

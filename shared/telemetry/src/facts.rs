@@ -41,46 +41,37 @@ pub async fn within_request<F: Future>(request: F) -> (F::Output, RequestFacts) 
         .await
 }
 
-/// The request was authenticated as this key of this organisation. Outside a request, does nothing.
-pub fn note_caller(org_id: &str, key_id: &str) {
-    let _ = FACTS.try_with(|facts| {
-        let mut facts = facts.borrow_mut();
-        facts.org_id = Some(org_id.to_owned());
-        facts.key_id = Some(key_id.to_owned());
-        facts.authentication = Some(Authentication::Allowed);
-    });
+/// Changes the running request's facts; outside a request (tests, tools, the shutdown flush), nothing.
+fn update(change: impl FnOnce(&mut RequestFacts)) {
+    let _ = FACTS.try_with(|facts| change(&mut facts.borrow_mut()));
 }
 
-/// The request presented this organisation's key, found but not yet checked: a refusal's line then says
-/// whose key it was (a revoked key still in use is worth knowing). Outside a request, does nothing.
+/// The request presented this organisation's key (found by its hash): the line says whose key it was,
+/// allowed or refused (a revoked key still in use is worth knowing).
 pub fn note_presented_key(org_id: &str, key_id: &str) {
-    let _ = FACTS.try_with(|facts| {
-        let mut facts = facts.borrow_mut();
+    update(|facts| {
         facts.org_id = Some(org_id.to_owned());
         facts.key_id = Some(key_id.to_owned());
     });
 }
 
-/// The request signed up this organisation, with this first key. Outside a request, does nothing.
+/// How the check of the request's key ended.
+pub fn note_authentication(outcome: Authentication) {
+    update(|facts| facts.authentication = Some(outcome));
+}
+
+/// The request signed up this organisation, with this first key.
 pub fn note_signed_up(org_id: &str, key_id: &str) {
-    let _ = FACTS.try_with(|facts| {
-        let mut facts = facts.borrow_mut();
+    update(|facts| {
         facts.org_id = Some(org_id.to_owned());
         facts.action = Some("organisation.signed_up");
         facts.subject_key_id = Some(key_id.to_owned());
     });
 }
 
-/// The request's key was refused. Outside a request, does nothing.
-pub fn note_auth_refused() {
-    let _ =
-        FACTS.try_with(|facts| facts.borrow_mut().authentication = Some(Authentication::Refused));
-}
-
-/// The request made this change (to `subject_key_id`, when a key). Outside a request, does nothing.
+/// The request made this change (to `subject_key_id`, when a key).
 pub fn note_action(action: &'static str, subject_key_id: Option<&str>) {
-    let _ = FACTS.try_with(|facts| {
-        let mut facts = facts.borrow_mut();
+    update(|facts| {
         facts.action = Some(action);
         facts.subject_key_id = subject_key_id.map(str::to_owned);
     });
@@ -93,7 +84,8 @@ mod tests {
     #[tokio::test]
     async fn facts_noted_during_a_request_come_back_with_its_output() {
         let (output, facts) = within_request(async {
-            note_caller("org_1", "key_1");
+            note_presented_key("org_1", "key_1");
+            note_authentication(Authentication::Allowed);
             note_action("api_key.revoked", Some("key_2"));
             7
         })
@@ -103,11 +95,12 @@ mod tests {
         assert_eq!(facts.key_id.as_deref(), Some("key_1"));
         assert_eq!(facts.action, Some("api_key.revoked"));
         assert_eq!(facts.subject_key_id.as_deref(), Some("key_2"));
+        assert_eq!(facts.authentication, Some(Authentication::Allowed));
     }
 
     #[tokio::test]
     async fn noting_outside_a_request_is_ignored() {
-        note_caller("org_1", "key_1");
+        note_presented_key("org_1", "key_1");
         let (_, facts) = within_request(async {}).await;
         assert_eq!(facts, RequestFacts::default());
     }

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use facts::{
-    note_action, note_auth_refused, note_caller, note_presented_key, note_signed_up,
-    within_request, Authentication, RequestFacts,
+    note_action, note_authentication, note_presented_key, note_signed_up, within_request,
+    Authentication, RequestFacts,
 };
 pub use metric::{
     flush_metrics, init_metrics, record_dynamodb_call, record_usage_flush, NAMESPACE,
