@@ -11,7 +11,7 @@ mod tables;
 pub use fixtures::{
     create_key, insert_key, revoke_behind_a_lagging_index, sign_up, unique_email, Org,
 };
-pub use process::{built_binary, read_all, start_function, stop_with_sigterm};
+pub use process::{built_binary, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy};
 pub use request::{call, derivation_secret, route, Answer, Call};
 pub use runtime::{gateway_event, RuntimeApi};

@@ -3,9 +3,7 @@
 //! `Authorization` header, and one pasted into a path), and everything it prints is searched.
 
 use serde_json::json;
-use service_tests::{
-    create_key, fresh_store, gateway_event, read_all, sign_up, start_function, RuntimeApi,
-};
+use service_tests::{create_key, fresh_store, gateway_event, sign_up, RunningFunction, RuntimeApi};
 
 #[tokio::test]
 async fn a_function_run_through_the_lambda_runtime_at_trace_logs_no_key_and_no_hash() {
@@ -14,7 +12,7 @@ async fn a_function_run_through_the_lambda_runtime_at_trace_logs_no_key_and_no_h
     let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
 
     let mut api = RuntimeApi::start().await;
-    let mut child = start_function(
+    let function = RunningFunction::start(
         "api-keys",
         &api,
         store.table(),
@@ -27,9 +25,6 @@ async fn a_function_run_through_the_lambda_runtime_at_trace_logs_no_key_and_no_h
             ("RUST_LOG", "trace"),
         ],
     );
-    // Drained while the function runs: a full pipe would block its logging, and with it the function.
-    let stdout = tokio::spawn(read_all(child.stdout.take()));
-    let stderr = tokio::spawn(read_all(child.stderr.take()));
     api.init_done().await.expect("the function asked for work");
 
     let events = [
@@ -61,12 +56,8 @@ async fn a_function_run_through_the_lambda_runtime_at_trace_logs_no_key_and_no_h
         }
     }
     drop(api);
-    let _ = child.kill().await;
-    let logs = format!(
-        "{}{}",
-        stdout.await.expect("stdout"),
-        stderr.await.expect("stderr")
-    );
+    let (stdout, stderr) = function.kill().await;
+    let logs = format!("{stdout}{stderr}");
     assert!(
         logs.contains("latency_ms"),
         "the capture saw the service's logs:\n{logs}"

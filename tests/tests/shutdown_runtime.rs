@@ -4,18 +4,14 @@
 
 use std::time::SystemTime;
 
-use service_tests::{
-    fresh_store, gateway_event, read_all, sign_up, start_function, stop_with_sigterm, RuntimeApi,
-};
+use service_tests::{fresh_store, gateway_event, sign_up, RunningFunction, RuntimeApi};
 
 #[tokio::test]
 async fn usage_counted_in_memory_is_written_when_the_instance_gets_sigterm() {
     let store = fresh_store().await;
     let org = sign_up(&store).await;
     let mut api = RuntimeApi::start().await;
-    let mut child = start_function("account", &api, store.table(), &[]);
-    let stdout = tokio::spawn(read_all(child.stdout.take()));
-    let stderr = tokio::spawn(read_all(child.stderr.take()));
+    let function = RunningFunction::start("account", &api, store.table(), &[]);
     api.init_done().await.expect("the function asked for work");
 
     const REQUESTS: u64 = 25;
@@ -48,12 +44,8 @@ async fn usage_counted_in_memory_is_written_when_the_instance_gets_sigterm() {
     );
     assert!(before < REQUESTS, "{before} written before shutdown");
 
-    let exit = stop_with_sigterm(&mut child).await;
-    let logs = format!(
-        "{}{}",
-        stdout.await.expect("stdout"),
-        stderr.await.expect("stderr")
-    );
+    let (exit, stdout, stderr) = function.stop_with_sigterm().await;
+    let logs = format!("{stdout}{stderr}");
     assert!(exit.success(), "{exit:?}\n{logs}");
     assert!(logs.contains("usage written at shutdown"), "{logs}");
     let after = written(

@@ -3,31 +3,15 @@
 //! key and no key hash in either.
 
 use serde_json::{json, Value};
-use service_tests::{
-    create_key, fresh_store, gateway_event, read_all, sign_up, start_function, stop_with_sigterm,
-    RuntimeApi,
-};
+use service_tests::{create_key, fresh_store, gateway_event, sign_up, RunningFunction, RuntimeApi};
 
-type Output = tokio::task::JoinHandle<String>;
-
-/// Starts function `name`, its output drained while it runs (a full pipe would block its logging).
-fn start(name: &str, api: &RuntimeApi, table: &str) -> (tokio::process::Child, Output, Output) {
+/// Starts function `name` with the key derivation secret the functions need.
+fn start(name: &str, api: &RuntimeApi, table: &str) -> RunningFunction {
     let secret = (
         "KEY_DERIVATION_SECRET",
         "telemetry-test-key-derivation-secret-0123456789",
     );
-    let mut child = start_function(name, api, table, &[secret]);
-    let stdout = tokio::spawn(read_all(child.stdout.take()));
-    let stderr = tokio::spawn(read_all(child.stderr.take()));
-    (child, stdout, stderr)
-}
-
-/// A function's stdout and stderr, once it has been stopped as Lambda stops it (SIGTERM).
-async fn stop_and_collect(
-    (mut child, stdout, stderr): (tokio::process::Child, Output, Output),
-) -> (String, String) {
-    stop_with_sigterm(&mut child).await;
-    (stdout.await.expect("stdout"), stderr.await.expect("stderr"))
+    RunningFunction::start(name, api, table, &[secret])
 }
 
 fn json_lines(output: &str) -> Vec<Value> {
@@ -85,9 +69,10 @@ fn find_metric<'d>(
         .find(|(names, names_of_dimensions, document)| {
             names.iter().any(|name| name == metric)
                 && names_of_dimensions.len() == dimensions.len()
-                && dimensions
-                    .iter()
-                    .all(|(name, value)| document[*name] == json!(value))
+                && dimensions.iter().all(|(name, value)| {
+                    names_of_dimensions.iter().any(|named| named == *name)
+                        && document[*name] == json!(value)
+                })
         })
         .map(|(_, _, document)| document)
         .unwrap_or_else(|| panic!("no EMF document for {metric} {dimensions:?}: {documents:#?}"))
@@ -141,7 +126,7 @@ async fn each_request_writes_one_log_line_and_its_emf_metrics_and_neither_holds_
         let answer: Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(answer["statusCode"], status, "{answer}");
     }
-    let (stdout, stderr) = stop_and_collect(running).await;
+    let (_, stdout, stderr) = running.stop_with_sigterm().await;
     let lines = json_lines(&stdout);
 
     // One line per request, at info, with its fields; nothing else per request at info.
@@ -282,7 +267,7 @@ async fn an_authorizer_refusal_is_logged_with_its_code_and_counted_as_auth_refus
         let answer: Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(answer["isAuthorized"], authorized, "{answer}");
     }
-    let (stdout, stderr) = stop_and_collect(running).await;
+    let (_, stdout, stderr) = running.stop_with_sigterm().await;
     let lines = json_lines(&stdout);
 
     let logged = request_lines(&lines);

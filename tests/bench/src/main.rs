@@ -23,7 +23,7 @@ use store::{build_client, schema, ClientSettings, Store};
 use tokio::process::{Child, Command};
 
 use counter::OperationCounter;
-use service_tests::{gateway_event as event, RuntimeApi};
+use service_tests::{gateway_event as event, sigterm_and_wait, RuntimeApi};
 
 const FUNCTIONS: [&str; 5] = ["health", "signup", "account", "api-keys", "authorizer"];
 
@@ -561,17 +561,9 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
         .get(store::schema::KEY_HASH_INDEX)
         .copied()
         .unwrap_or(0);
-    let signalled = child.id().is_some_and(|pid| {
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .is_ok_and(|status| status.success())
-    });
-    let clean_exit = signalled
-        && matches!(
-            tokio::time::timeout(Duration::from_secs(10), child.wait()).await,
-            Ok(Ok(status)) if status.success()
-        );
+    let clean_exit = sigterm_and_wait(&mut child)
+        .await
+        .is_some_and(|status| status.success());
     let at_shutdown = setup.counter.take();
     let last_day = auth::timestamp(SystemTime::now())[..10].to_owned();
     let usage_written = setup
