@@ -51,7 +51,8 @@ for template in template.yaml examples/memories-stack/template.yaml; do
 done
 
 stage "restore drill: a copied and an exported-then-imported table serve as the original (DynamoDB Local)"
-RESTORE_DRILL_PORT=${RESTORE_DRILL_PORT:-8072} bash scripts/restore-drill.sh
+# On the suite's DynamoDB Local: the drill names its tables for the run and deletes them.
+RESTORE_DRILL_PORT=$TEST_DYNAMODB_PORT bash scripts/restore-drill.sh
 
 stage "end to end: the spec's curl examples against cargo lambda watch on port $E2E_PORT"
 table="e2e-$(date +%s)-$$"

@@ -219,29 +219,30 @@ class Dashboard:
         self.page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=full_page)
 
 
-def new_dashboard(browser, viewport=LAPTOP):
+def new_dashboard(browser, viewport):
     context = browser.new_context(viewport=viewport, device_scale_factor=1)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ORIGIN)
     context.set_default_navigation_timeout(60_000)  # a function's first request may start its process
     return Dashboard(context, context.new_page())
 
 
-@pytest.fixture
-def dash(browser):
-    """The dashboard in a laptop-sized tab; after the test, no console error and no third-party request."""
-    d = new_dashboard(browser, LAPTOP)
+def healthy_dashboard(browser, viewport):
+    """A dashboard tab of this size; after the test, no console error and no third-party request."""
+    d = new_dashboard(browser, viewport)
     yield d
     try:
         d.assert_healthy()
     finally:
         d.context.close()
+
+
+@pytest.fixture
+def dash(browser):
+    """The dashboard in a laptop-sized tab."""
+    yield from healthy_dashboard(browser, LAPTOP)
 
 
 @pytest.fixture
 def phone_dash(browser):
-    d = new_dashboard(browser, PHONE)
-    yield d
-    try:
-        d.assert_healthy()
-    finally:
-        d.context.close()
+    """The dashboard in a phone-sized tab."""
+    yield from healthy_dashboard(browser, PHONE)
