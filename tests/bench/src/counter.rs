@@ -2,6 +2,7 @@
 //! DynamoDB cost of a request is measured outside the function, on the wire.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,15 +13,25 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Counts {
     /// Operations by name (`Query`, `GetItem`, ...).
     pub operations: BTreeMap<String, u64>,
-    /// `Query` operations by the `IndexName` of their request body (`(table)` for none).
+    /// `Query` operations by the `IndexName` of their request body (`(table)` for none), while
+    /// [`OperationCounter::count_queries_by_index`] is on.
     pub queries_by_index: BTreeMap<String, u64>,
 }
 
 /// Operations seen so far.
 #[derive(Clone, Default)]
-pub struct OperationCounter(Arc<Mutex<Counts>>);
+pub struct OperationCounter {
+    counts: Arc<Mutex<Counts>>,
+    /// Reading a `Query`'s body for its index takes time inside the timed requests: only when asked.
+    by_index: Arc<AtomicBool>,
+}
 
 impl OperationCounter {
+    /// Whether to count `Query` operations by index from now on.
+    pub fn count_queries_by_index(&self, on: bool) {
+        self.by_index.store(on, Ordering::Relaxed);
+    }
+
     /// The operation counts since the last call, and resets every count.
     pub fn take(&self) -> BTreeMap<String, u64> {
         self.take_detailed().operations
@@ -28,20 +39,21 @@ impl OperationCounter {
 
     /// Every count since the last call (operations, and queries by index), and resets them.
     pub fn take_detailed(&self) -> Counts {
-        self.0
+        self.counts
             .lock()
             .map(|mut counts| std::mem::take(&mut *counts))
             .unwrap_or_default()
     }
 
     fn add(&self, operation: &str, body: &[u8]) {
-        let index = (operation == "Query").then(|| {
+        let by_index = operation == "Query" && self.by_index.load(Ordering::Relaxed);
+        let index = by_index.then(|| {
             serde_json::from_slice::<serde_json::Value>(body)
                 .ok()
                 .and_then(|request| request.get("IndexName")?.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "(table)".to_owned())
         });
-        if let Ok(mut counts) = self.0.lock() {
+        if let Ok(mut counts) = self.counts.lock() {
             *counts.operations.entry(operation.to_owned()).or_default() += 1;
             if let Some(index) = index {
                 *counts.queries_by_index.entry(index).or_default() += 1;
@@ -95,25 +107,14 @@ async fn forward_requests(
                 Ok(n) => buffer.extend_from_slice(&chunk[..n]),
             }
         };
-        let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
+        let head = String::from_utf8_lossy(&buffer[..header_end]);
         let mut content_length = 0usize;
         let mut target = None;
-        for line in head.lines() {
-            if let Some(value) = line.strip_prefix("x-amz-target:") {
-                let operation = value.trim().rsplit('.').next().unwrap_or_default();
-                // Header names are case-insensitive; operation names are not: recover the original case.
-                let original = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
-                let exact = original
-                    .lines()
-                    .find_map(|l| {
-                        l.split_once(':')
-                            .filter(|(n, _)| n.eq_ignore_ascii_case("x-amz-target"))
-                    })
-                    .map(|(_, v)| v.trim().rsplit('.').next().unwrap_or_default().to_owned())
-                    .unwrap_or_else(|| operation.to_owned());
-                target = Some(exact);
-            }
-            if let Some(value) = line.strip_prefix("content-length:") {
+        // Header names are case-insensitive; operation names (`DynamoDB_20120810.Query`) are not.
+        for (name, value) in head.lines().filter_map(|line| line.split_once(':')) {
+            if name.eq_ignore_ascii_case("x-amz-target") {
+                target = value.trim().rsplit('.').next().map(str::to_owned);
+            } else if name.eq_ignore_ascii_case("content-length") {
                 content_length = value.trim().parse().unwrap_or(0);
             }
         }

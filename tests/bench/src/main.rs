@@ -45,9 +45,9 @@ struct Setup {
     /// ... and counted with: a key no other request uses, so its writes are the counted instance's alone.
     counted_key: String,
     counted_key_id: String,
-    /// template.yaml, whose `MemorySize` each function is started with (it decides whether the store
-    /// connects at init) and which section 6 compares with its measures.
-    template: String,
+    /// Each function's `MemorySize` in template.yaml, read once: each function is started with it (it
+    /// decides whether the store connects at init), and section 6 compares it with its measures.
+    memory_sizes: BTreeMap<String, u32>,
 }
 
 /// The key `function`'s events carry.
@@ -137,7 +137,10 @@ async fn spawn_with(
         .env("AWS_LAMBDA_FUNCTION_NAME", binary)
         .env(
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            memory_size::template_memory(&setup.template, binary)
+            setup
+                .memory_sizes
+                .get(binary)
+                .copied()
                 .unwrap_or(128)
                 .to_string(),
         )
@@ -341,13 +344,12 @@ async fn prepare() -> Setup {
     // The authorizer's organisation and its two `read`-only keys.
     let (_, owner_principal) =
         bench_organisation(&store, "Bench authorizer", "bench-authorizer", now).await;
-    let mut read_keys = Vec::new();
-    for name in ["Bench authorizer (timed)", "Bench authorizer (counted)"] {
+    let read_key = |name: &str| {
         let read_only = Some(vec!["read".to_owned()]);
-        read_keys.push(bench_key(&store, &owner_principal, name.to_owned(), read_only, now).await);
-    }
-    let [(authorizer_key, _), (counted_key, counted_key_id)] =
-        <[(String, String); 2]>::try_from(read_keys).expect("two keys");
+        bench_key(&store, &owner_principal, name.to_owned(), read_only, now)
+    };
+    let (authorizer_key, _) = read_key("Bench authorizer (timed)").await;
+    let (counted_key, counted_key_id) = read_key("Bench authorizer (counted)").await;
     let binaries = std::env::var("BENCH_BINARIES")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("target/release"));
@@ -363,7 +365,9 @@ async fn prepare() -> Setup {
         authorizer_key,
         counted_key,
         counted_key_id,
-        template: std::fs::read_to_string("template.yaml").unwrap_or_default(),
+        memory_sizes: memory_size::template_memory_sizes(
+            &std::fs::read_to_string("template.yaml").unwrap_or_default(),
+        ),
     }
 }
 
@@ -458,20 +462,13 @@ async fn operations_per_request(setup: &Setup) -> (String, BTreeMap<String, (f64
             .into_iter()
             .map(|(operation, count)| (operation, count as f64 / 100.0))
             .collect();
-        let described: Vec<String> = per_request
-            .iter()
-            .map(|(operation, n)| format!("{n:.2} {operation}"))
-            .collect();
-        let (reads, writes) = capacity(
-            matches!(route, "account" | "api-keys" | "authorizer"),
-            &per_request,
+        let described = describe(
+            per_request
+                .iter()
+                .map(|(operation, n)| format!("{n:.2} {operation}")),
         );
+        let (reads, writes) = capacity(route, &per_request);
         units.insert(route.to_owned(), (reads, writes));
-        let described = if described.is_empty() {
-            "none".to_owned()
-        } else {
-            described.join(" + ")
-        };
         out.push_str(&format!(
             "| {label} | {described} | {reads:.2} | {writes:.2} |\n"
         ));
@@ -479,14 +476,19 @@ async fn operations_per_request(setup: &Setup) -> (String, BTreeMap<String, (f64
     (out, units)
 }
 
-/// Read and write units per request from the operations counted per request (items under 1 KB, the keys
-/// list under 4 KB): the key-hash index Query is eventually consistent (0.5 RRU), every other read is
-/// strongly consistent (1 RRU), each written item 1 WRU, 2 inside a transaction (signup writes 3).
-fn capacity(authenticated: bool, per_request: &BTreeMap<String, f64>) -> (f64, f64) {
+/// Read and write units per request of `route` from the operations counted per request (items under 1 KB,
+/// the keys list under 4 KB): the key-hash index Query is eventually consistent (0.5 RRU), every other read
+/// is strongly consistent (1 RRU), each written item 1 WRU, 2 inside a transaction: signup's writes 3 items,
+/// an authenticated route's (usage and `last_used_at`) 2.
+fn capacity(route: &str, per_request: &BTreeMap<String, f64>) -> (f64, f64) {
     let count = |operation: &str| per_request.get(operation).copied().unwrap_or(0.0);
+    let authenticated = matches!(route, "account" | "api-keys" | "authorizer");
     let index_reads = if authenticated { 1.0 } else { 0.0 };
     let reads = 0.5 * index_reads + (count("Query") - index_reads).max(0.0) + count("GetItem");
-    let writes = count("UpdateItem") + count("PutItem") + 6.0 * count("TransactWriteItems");
+    let items_per_transaction = if route == "signup" { 3.0 } else { 2.0 };
+    let writes = count("UpdateItem")
+        + count("PutItem")
+        + 2.0 * items_per_transaction * count("TransactWriteItems");
     (reads, writes)
 }
 
@@ -499,25 +501,33 @@ const READ_OPERATIONS: [&str; 5] = [
     "TransactGetItems",
 ];
 
-/// The writes among counted operations: everything that is not a read.
-fn writes_among(operations: &BTreeMap<String, u64>) -> u64 {
+/// Counted operations split into reads and writes (every operation that is not a read).
+fn split_reads(
+    operations: &BTreeMap<String, u64>,
+) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
     operations
         .iter()
-        .filter(|(operation, _)| !READ_OPERATIONS.contains(&operation.as_str()))
-        .map(|(_, count)| count)
-        .sum()
+        .map(|(operation, count)| (operation.clone(), *count))
+        .partition(|(operation, _)| READ_OPERATIONS.contains(&operation.as_str()))
 }
 
-fn describe(operations: &BTreeMap<String, u64>) -> String {
-    let described: Vec<String> = operations
-        .iter()
-        .map(|(operation, count)| format!("{count} {operation}"))
-        .collect();
+/// Operations as BENCHMARKS.md lists them: `2 Query + 1 GetItem`, or `none`.
+fn describe(parts: impl IntoIterator<Item = String>) -> String {
+    let described: Vec<String> = parts.into_iter().collect();
     if described.is_empty() {
         "none".to_owned()
     } else {
         described.join(" + ")
     }
+}
+
+/// Counted operations as BENCHMARKS.md lists them: `2000 Query`, or `none`.
+fn describe_counts(operations: &BTreeMap<String, u64>) -> String {
+    describe(
+        operations
+            .iter()
+            .map(|(operation, count)| format!("{count} {operation}")),
+    )
 }
 
 /// What one `authorizer` instance cost on the wire over `requests` requests of one key, and what it wrote.
@@ -541,6 +551,7 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
     let mut child = spawn(setup, "authorizer", &api).await;
     api.init_done().await.expect("authorizer init");
     setup.counter.take();
+    setup.counter.count_queries_by_index(true);
     let first_day = auth::timestamp(SystemTime::now())[..10].to_owned();
     let started = Instant::now();
     for i in 0..requests {
@@ -556,6 +567,7 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
     }
     let run = started.elapsed();
     let running = setup.counter.take_detailed();
+    setup.counter.count_queries_by_index(false);
     let index_queries = running
         .queries_by_index
         .get(store::schema::KEY_HASH_INDEX)
@@ -592,22 +604,13 @@ impl AuthorizerCount {
     /// `Query`), at most 1 + (whole minutes of the run) writes, one write at shutdown, every request in usage.
     fn report(&self) -> (String, Vec<String>) {
         let requests = self.requests as u64;
-        let reads: u64 = self
-            .running
-            .iter()
-            .filter(|(operation, _)| READ_OPERATIONS.contains(&operation.as_str()))
-            .map(|(_, count)| count)
-            .sum();
-        let writes = writes_among(&self.running);
+        let (read_ops, write_ops) = split_reads(&self.running);
+        let reads: u64 = read_ops.values().sum();
+        let writes: u64 = write_ops.values().sum();
         let minutes = self.run.as_secs() / 60;
         let write_bound = 1 + minutes;
-        let shutdown_writes = writes_among(&self.at_shutdown);
+        let shutdown_writes: u64 = split_reads(&self.at_shutdown).1.values().sum();
         let per_request = |n: u64| n as f64 / requests.max(1) as f64;
-        let (write_ops, read_ops): (BTreeMap<String, u64>, BTreeMap<String, u64>) = self
-            .running
-            .iter()
-            .map(|(operation, count)| (operation.clone(), *count))
-            .partition(|(operation, _)| !READ_OPERATIONS.contains(&operation.as_str()));
         let mut section = format!(
             "\n### The authorizer: {requests} requests of one key on one instance (counted on the wire)\n\n\
              One fresh `authorizer` process, no warm-up, `events/authorizer-allowed.json` (`GET /v1/memories`) \
@@ -626,11 +629,11 @@ impl AuthorizerCount {
             store::schema::KEY_HASH_INDEX,
             self.index_queries,
             per_request(self.index_queries),
-            describe(&read_ops),
+            describe_counts(&read_ops),
             per_request(reads),
-            describe(&write_ops),
+            describe_counts(&write_ops),
             per_request(writes),
-            describe(&self.at_shutdown),
+            describe_counts(&self.at_shutdown),
             self.usage_written,
             if self.clean_exit {
                 ", the process exiting cleanly after SIGTERM"
@@ -696,7 +699,7 @@ async fn memory_sizes(setup: &Setup, units: &BTreeMap<String, (f64, f64)>) -> St
         lone: env_number("BENCH_MEMORY_LONE", 20),
         pause: Duration::from_millis(env_number("BENCH_MEMORY_PAUSE_MS", 1500) as u64),
     };
-    memory_size::section(setup, &terminator, &counts, units, &setup.template).await
+    memory_size::section(setup, &terminator, &counts, units).await
 }
 
 #[tokio::main]
@@ -809,11 +812,7 @@ async fn main() {
             ceiling,
         ));
         memory.insert(route.to_owned(), rss);
-        let writes = describe(
-            &ops.into_iter()
-                .filter(|(operation, _)| !READ_OPERATIONS.contains(&operation.as_str()))
-                .collect(),
-        );
+        let writes = describe_counts(&split_reads(&ops).1);
         throughput.push((path, requests as f64 / wall.as_secs_f64(), wall, writes));
     }
     out.push_str(&format!(

@@ -12,7 +12,7 @@ use tokio::process::Child;
 use crate::cpu_share::{self, CpuShare};
 use crate::pricing;
 use crate::tls::Terminator;
-use crate::{key_for, ms, percentile, route_event, spawn_with, succeeded, Setup};
+use crate::{key_for, median, ms, percentile, route_event, spawn_with, succeeded, Setup};
 
 /// The memory sizes measured (MB): Lambda's smallest, its doublings, and the size that gets one vCPU.
 pub const SIZES: [u32; 5] = [128, 256, 512, 1024, cpu_share::ONE_VCPU_MB];
@@ -138,8 +138,7 @@ struct ColdMedians {
 fn medians(cold: &[ColdStart]) -> ColdMedians {
     let median = |part: fn(&ColdStart) -> Duration| {
         let mut values: Vec<Duration> = cold.iter().map(part).collect();
-        values.sort();
-        values.get(values.len() / 2).copied().unwrap_or_default()
+        median(&mut values)
     };
     ColdMedians {
         init: median(|c| c.init),
@@ -193,13 +192,12 @@ impl Figures {
 }
 
 /// Measures every function at every size; `capacity` holds each function's read and write units per
-/// request (section 3), `template` is template.yaml. Returns the Markdown section.
+/// request (section 3). Returns the Markdown section.
 pub async fn section(
     setup: &Setup,
     tls: &Terminator,
     counts: &SampleCounts,
     capacity: &BTreeMap<String, (f64, f64)>,
-    template: &str,
 ) -> String {
     let mut figures: BTreeMap<(&str, u32), Figures> = BTreeMap::new();
     let (handshakes_before, mut instances_started) = (tls.handshakes(), 0);
@@ -272,13 +270,13 @@ pub async fn section(
         entry.lone.sort();
     }
 
-    let mut out = memory_table(&figures, counts, capacity, template);
+    let mut out = memory_table(&figures, counts, capacity, &setup.memory_sizes);
     out.push_str(&format!(
         "\nOver TLS: the terminator completed {} handshakes for the {instances_started} instances of the \
          functions that reach DynamoDB (about one connection per instance, kept open between requests).\n",
         tls.handshakes() - handshakes_before
     ));
-    out.push_str(&connection_table(&figures, counts, template));
+    out.push_str(&connection_table(&figures, counts, &setup.memory_sizes));
     out
 }
 
@@ -328,26 +326,37 @@ fn budget(function: &str) -> Option<(Duration, &'static str)> {
 /// the next (measured: up to about $0.002).
 const SAME_COST: f64 = 0.005;
 
-/// The rule's pick among `rows` (size, figures, total cost per million, sizes ascending): among the sizes
-/// whose warm p99 is within `budget`, the cheapest, and of sizes that cost the same ([`SAME_COST`]) the
-/// smallest; when no size is within the budget, the one with the lowest warm p99.
-fn pick(rows: &[(u32, &Figures, f64)], budget: Duration) -> Option<u32> {
-    let p99 = |figures: &Figures| percentile(&figures.warm, 99.0);
-    let within: Vec<_> = rows.iter().filter(|(_, f, _)| p99(f) <= budget).collect();
+/// One function at one size, with what it costs per million requests.
+struct Row<'f> {
+    memory_mb: u32,
+    figures: &'f Figures,
+    /// Mean billed duration of the requests back to back (ms), and Lambda's duration charge for it.
+    billed_ms: f64,
+    duration: f64,
+    /// The duration charge plus everything else ([`pricing::fixed_per_million`]).
+    total: f64,
+}
+
+/// The rule's pick among `rows` (sizes ascending): among the sizes whose warm p99 is within `budget`, the
+/// cheapest, and of sizes that cost the same ([`SAME_COST`]) the smallest; when no size is within the
+/// budget, the one with the lowest warm p99.
+fn pick(rows: &[Row], budget: Duration) -> Option<u32> {
+    let p99 = |row: &Row| percentile(&row.figures.warm, 99.0);
+    let within: Vec<&Row> = rows.iter().filter(|row| p99(row) <= budget).collect();
     if within.is_empty() {
         return rows
             .iter()
-            .min_by_key(|(_, f, _)| p99(f))
-            .map(|(memory_mb, _, _)| *memory_mb);
+            .min_by_key(|row| p99(row))
+            .map(|row| row.memory_mb);
     }
     let cheapest = within
         .iter()
-        .map(|(_, _, cost)| *cost)
+        .map(|row| row.total)
         .fold(f64::INFINITY, f64::min);
     within
         .into_iter()
-        .filter(|(_, _, cost)| *cost <= cheapest + SAME_COST)
-        .map(|(memory_mb, _, _)| *memory_mb)
+        .filter(|row| row.total <= cheapest + SAME_COST)
+        .map(|row| row.memory_mb)
         .min()
 }
 
@@ -356,32 +365,21 @@ fn connects_at_init(memory_mb: u32) -> bool {
     store::connect_at_init(None, Some(&memory_mb.to_string()))
 }
 
-/// The `MemorySize` template.yaml gives `function` (its own, else the Globals').
-pub fn template_memory(template: &str, function: &str) -> Option<u32> {
-    let logical_id: String = function
-        .split('-')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect::<String>()
-        + "Function:";
-    // The lines under `header` (at `indent`) up to the next line as little indented, and the first
-    // `MemorySize` among them.
-    let block = |header: &str, indent: usize| -> Option<u32> {
-        let mut lines = template.lines().skip_while(|line| line.trim() != header);
-        lines.next()?;
-        lines
-            .take_while(|line| {
-                line.trim().is_empty() || line.len() - line.trim_start().len() > indent
-            })
-            .find_map(|line| line.trim().strip_prefix("MemorySize:"))
-            .and_then(|value| value.trim().parse().ok())
+/// Each function's `MemorySize` in template.yaml (its own, else the Globals'), by its binary's name.
+pub fn template_memory_sizes(template: &str) -> BTreeMap<String, u32> {
+    let Ok(template) = serde_yaml::from_str::<serde_yaml::Value>(template) else {
+        return BTreeMap::new();
     };
-    block(&logical_id, 2).or_else(|| block("Globals:", 0))
+    let global = template["Globals"]["Function"]["MemorySize"].as_u64();
+    let resources = template["Resources"].as_mapping().into_iter().flatten();
+    resources
+        .filter(|(_, resource)| resource["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .filter_map(|(_, resource)| {
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str()?;
+            let memory = resource["Properties"]["MemorySize"].as_u64().or(global)?;
+            Some((binary.to_owned(), u32::try_from(memory).ok()?))
+        })
+        .collect()
 }
 
 /// The power-tuning table: every function at every size, with the rule's pick and template.yaml's size.
@@ -389,7 +387,7 @@ fn memory_table(
     figures: &BTreeMap<(&str, u32), Figures>,
     counts: &SampleCounts,
     capacity: &BTreeMap<String, (f64, f64)>,
-    template: &str,
+    template_sizes: &BTreeMap<String, u32>,
 ) -> String {
     let mut out = format!(
         "\n## 6. Memory size under Lambda's CPU model, DynamoDB over TLS\n\n\
@@ -416,7 +414,7 @@ fn memory_table(
         requests = counts.requests,
         lone = counts.lone,
         pause = counts.pause.as_secs_f64(),
-        prices = pricing::PRICES,
+        prices = pricing::prices(),
     );
     let mut picks = String::new();
     // Lambda's duration charge as a share of the total, at each function's chosen size.
@@ -425,50 +423,58 @@ fn memory_table(
     for (function, _) in FUNCTIONS {
         let (read_units, write_units) = capacity.get(function).copied().unwrap_or_default();
         let fixed = pricing::fixed_per_million(read_units, write_units);
-        let rows: Vec<(u32, &Figures, f64)> = SIZES
+        let rows: Vec<Row> = SIZES
             .iter()
             .filter_map(|memory_mb| {
                 let figures = figures.get(&(function, *memory_mb))?;
-                let duration = pricing::duration_per_million(figures.billed_ms(), *memory_mb);
-                Some((*memory_mb, figures, duration + fixed))
+                let billed_ms = figures.billed_ms();
+                let duration = pricing::duration_per_million(billed_ms, *memory_mb);
+                Some(Row {
+                    memory_mb: *memory_mb,
+                    figures,
+                    billed_ms,
+                    duration,
+                    total: duration + fixed,
+                })
             })
             .collect();
         let (limit, why) = budget(function).unwrap_or((Duration::MAX, ""));
         let picked = pick(&rows, limit);
-        let chosen = template_memory(template, function);
-        for (memory_mb, f, total) in &rows {
-            let bold = |size: Option<u32>| if size == Some(*memory_mb) { "**" } else { "" };
+        let chosen = template_sizes.get(function).copied();
+        for row in &rows {
+            let (memory_mb, f, total) = (row.memory_mb, row.figures, row.total);
+            let bold = |size: Option<u32>| if size == Some(memory_mb) { "**" } else { "" };
             let (chosen_mark, picked_mark) = (bold(chosen), bold(picked));
             out.push_str(&format!(
                 "| {function} | {chosen_mark}{memory_mb}{chosen_mark} | {:.1} % | {} | {} | {} | {} | {} | {} | \
                  {:.2} | {:.4} | {picked_mark}{total:.4}{picked_mark} |\n",
-                cpu_share::share(*memory_mb) * 100.0,
-                ms(f.default_cold(*memory_mb).total),
+                cpu_share::share(memory_mb) * 100.0,
+                ms(f.default_cold(memory_mb).total),
                 ms(percentile(&f.warm, 50.0)),
                 ms(percentile(&f.warm, 99.0)),
                 ms(percentile(&f.lone, 50.0)),
                 ms(percentile(&f.lone, 99.0)),
                 ms(f.warm_cpu),
-                f.billed_ms(),
-                pricing::duration_per_million(f.billed_ms(), *memory_mb),
+                row.billed_ms,
+                row.duration,
             ));
         }
         // The trade-off around template.yaml's size: what one size less and one size more would give.
-        let at = rows
-            .iter()
-            .position(|(memory_mb, _, _)| Some(*memory_mb) == chosen);
-        if let Some((memory_mb, f, total)) = at.and_then(|index| rows.get(index)) {
-            duration_shares.push(pricing::duration_per_million(f.billed_ms(), *memory_mb) / total);
+        let at = rows.iter().position(|row| Some(row.memory_mb) == chosen);
+        if let Some(row) = at.and_then(|index| rows.get(index)) {
+            duration_shares.push(row.duration / row.total);
         }
         let neighbour = |index: Option<usize>| {
-            let (chosen_cost, (memory_mb, f, cost)) = (rows.get(at?)?.2, rows.get(index?)?);
+            let (chosen_row, row) = (rows.get(at?)?, rows.get(index?)?);
             Some(format!(
-                "{memory_mb} MB: p99 {} ms, {:+.4} $/M",
-                ms(percentile(&f.warm, 99.0)),
-                cost - chosen_cost
+                "{} MB: p99 {} ms, {:+.4} $/M",
+                row.memory_mb,
+                ms(percentile(&row.figures.warm, 99.0)),
+                row.total - chosen_row.total
             ))
         };
-        let chosen_figures = at.and_then(|index| rows.get(index)).map(|(_, f, _)| {
+        let chosen_figures = at.and_then(|index| rows.get(index)).map(|row| {
+            let f = row.figures;
             format!(
                 "p50 {} / p99 {} ms, lone p50 {} ms",
                 ms(percentile(&f.warm, 50.0)),
@@ -519,7 +525,7 @@ fn memory_table(
         .collect();
     out.push_str(&format!(
         "\nThe trade-off. At the chosen sizes Lambda's duration is {:.1} to {:.1} % of the cost per million \
-         requests: API Gateway's $1.00 and Lambda's $0.20 per million do not depend on the size, DynamoDB's \
+         requests: API Gateway's ${:.2} and Lambda's ${:.2} per million do not depend on the size, DynamoDB's \
          units depend on the route. So the memory size moves latency far more than the bill, and a size \
          that is faster for about the same cost is worth taking. What makes the small sizes slow is the \
          quota per 20 ms period ({}): once the requests of a period have spent it, the function waits for \
@@ -531,6 +537,8 @@ fn memory_table(
          starts with a full quota, so at the small sizes it waits less than one in a busy stream.\n",
         least * 100.0,
         most * 100.0,
+        pricing::HTTP_API_PER_MILLION_REQUESTS,
+        pricing::LAMBDA_PER_MILLION_REQUESTS,
         quotas.join(", ")
     ));
     out
@@ -538,10 +546,13 @@ fn memory_table(
 
 /// How each function that reaches DynamoDB opens its connection at template.yaml's size, and what
 /// connecting at init measured there against connecting at the first request.
-fn at_template_sizes(template: &str, figures: &BTreeMap<(&str, u32), Figures>) -> String {
+fn at_template_sizes(
+    template_sizes: &BTreeMap<String, u32>,
+    figures: &BTreeMap<(&str, u32), Figures>,
+) -> String {
     let mut phrases = Vec::new();
     for (function, dynamodb) in FUNCTIONS {
-        let Some(memory_mb) = template_memory(template, function).filter(|_| dynamodb) else {
+        let Some(memory_mb) = template_sizes.get(function).copied().filter(|_| dynamodb) else {
             continue;
         };
         let measured = figures
@@ -567,7 +578,7 @@ fn at_template_sizes(template: &str, figures: &BTreeMap<(&str, u32), Figures>) -
 fn connection_table(
     figures: &BTreeMap<(&str, u32), Figures>,
     counts: &SampleCounts,
-    template: &str,
+    template_sizes: &BTreeMap<String, u32>,
 ) -> String {
     let mut out = format!(
         "\n### Opening the DynamoDB connection during init, or at the first request\n\n\
@@ -646,10 +657,6 @@ fn connection_table(
             },
         ));
     }
-    let median = |mut values: Vec<Duration>| {
-        values.sort();
-        values.get(values.len() / 2).copied().unwrap_or_default()
-    };
     let at = |memory_mb: u32| {
         summary
             .get(&memory_mb)
@@ -671,14 +678,14 @@ fn connection_table(
          request from there on. At template.yaml's sizes: {}. For scale: the cold starts of one function, \
          size and mode spread over {} ms between fresh processes (median interquartile range), so a difference \
          of a ms or two for one function is within the noise.\n",
-        ms(median(cpu_saved)),
-        ms(median(init_added)),
+        ms(median(&mut cpu_saved)),
+        ms(median(&mut init_added)),
         at(128),
         at(256),
         at(512),
         store::CONNECT_AT_INIT_BELOW_MB,
-        at_template_sizes(template, figures),
-        ms(median(spreads)),
+        at_template_sizes(template_sizes, figures),
+        ms(median(&mut spreads)),
     ));
     out
 }
@@ -688,16 +695,27 @@ mod tests {
     use super::*;
 
     const TEMPLATE: &str = "Globals:\n  Function:\n    MemorySize: 128\n    Timeout: 10\n\nResources:\n  \
-        AccountFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      MemorySize: 512\n\n  \
-        HealthFunction:\n    Type: AWS::Serverless::Function\n  ApiKeysFunction:\n    Properties:\n      \
-        MemorySize: 256\n";
+        AccountFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildProperties:\n        \
+        Binary: account\n    Properties:\n      MemorySize: 512\n  \
+        HealthFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildProperties:\n        \
+        Binary: health\n  Table:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      TableName: !Ref Name\n";
 
     #[test]
     fn a_function_s_memory_is_its_own_else_the_globals() {
-        assert_eq!(template_memory(TEMPLATE, "account"), Some(512));
-        assert_eq!(template_memory(TEMPLATE, "api-keys"), Some(256));
-        assert_eq!(template_memory(TEMPLATE, "health"), Some(128));
-        assert_eq!(template_memory(TEMPLATE, "signup"), Some(128));
+        let sizes = template_memory_sizes(TEMPLATE);
+        assert_eq!(
+            sizes,
+            BTreeMap::from([("account".to_owned(), 512), ("health".to_owned(), 128)])
+        );
+    }
+
+    #[test]
+    fn the_real_template_gives_every_function_measured_a_size() {
+        let template = include_str!("../../../template.yaml");
+        let sizes = template_memory_sizes(template);
+        for (function, _) in FUNCTIONS {
+            assert!(sizes.contains_key(function), "{function}: {sizes:?}");
+        }
     }
 
     #[test]
@@ -706,20 +724,27 @@ mod tests {
             warm: vec![Duration::from_millis(p99_ms)],
             ..Figures::default()
         };
+        let row = |memory_mb: u32, figures, total| Row {
+            memory_mb,
+            figures,
+            billed_ms: 0.0,
+            duration: 0.0,
+            total,
+        };
         let (slow, middling, fast) = (at(30), at(8), at(3));
         let rows = [
-            (128, &slow, 1.0),
-            (256, &middling, 1.01),
-            (512, &fast, 1.02),
+            row(128, &slow, 1.0),
+            row(256, &middling, 1.01),
+            row(512, &fast, 1.02),
         ];
         assert_eq!(pick(&rows, Duration::from_millis(10)), Some(256));
         assert_eq!(pick(&rows, Duration::from_millis(50)), Some(128));
         assert_eq!(pick(&rows, Duration::from_millis(1)), Some(512));
         // Costs closer than SAME_COST are the same cost: the smaller size is taken.
         let rows = [
-            (128, &slow, 1.0005),
-            (256, &middling, 1.0),
-            (512, &fast, 1.0),
+            row(128, &slow, 1.0005),
+            row(256, &middling, 1.0),
+            row(512, &fast, 1.0),
         ];
         assert_eq!(pick(&rows, Duration::from_millis(50)), Some(128));
         assert_eq!(pick(&rows, Duration::from_millis(10)), Some(256));

@@ -4,17 +4,22 @@
 /// Lambda on arm64, per GB-second (1 GB = 1024 MB), billed per 1 ms of duration.
 const LAMBDA_ARM64_PER_GB_SECOND: f64 = 0.000_013_333_4;
 /// Lambda, per million requests.
-const LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
+pub const LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
 /// API Gateway HTTP API, per million requests (the first 300 million of a month).
-const HTTP_API_PER_MILLION_REQUESTS: f64 = 1.00;
+pub const HTTP_API_PER_MILLION_REQUESTS: f64 = 1.00;
 /// DynamoDB on-demand, per million read request units and per million write request units.
 const DYNAMODB_PER_MILLION_READ_UNITS: f64 = 0.125;
 const DYNAMODB_PER_MILLION_WRITE_UNITS: f64 = 0.625;
 
 /// The prices as BENCHMARKS.md states them.
-pub const PRICES: &str = "us-east-1 on-demand prices: Lambda arm64 $0.0000133334 per GB-s (billed ms × \
-     memory / 1024) + $0.20 per million requests; API Gateway HTTP API $1.00 per million; DynamoDB $0.125 \
-     per million read units and $0.625 per million write units";
+pub fn prices() -> String {
+    format!(
+        "us-east-1 on-demand prices: Lambda arm64 ${LAMBDA_ARM64_PER_GB_SECOND} per GB-s (billed ms × \
+         memory / 1024) + ${LAMBDA_PER_MILLION_REQUESTS:.2} per million requests; API Gateway HTTP API \
+         ${HTTP_API_PER_MILLION_REQUESTS:.2} per million; DynamoDB ${DYNAMODB_PER_MILLION_READ_UNITS} per \
+         million read units and ${DYNAMODB_PER_MILLION_WRITE_UNITS} per million write units"
+    )
+}
 
 /// Lambda's billed duration of one request: rounded up to the next millisecond.
 pub fn billed_ms(duration: std::time::Duration) -> f64 {
@@ -46,6 +51,19 @@ mod tests {
         assert!((duration_per_million(1000.0, 1024) - 13.3334).abs() < 1e-9);
         assert_eq!(billed_ms(Duration::from_micros(1_001)), 2.0);
         assert_eq!(billed_ms(Duration::from_micros(150)), 1.0);
+    }
+
+    #[test]
+    fn the_prices_are_stated_as_the_constants_say() {
+        let text = prices();
+        for price in [
+            "$0.0000133334 per GB-s",
+            "$0.20 per million requests",
+            "$1.00 per million;",
+        ] {
+            assert!(text.contains(price), "{price}: {text}");
+        }
+        assert!(text.contains("$0.125 per million read units and $0.625 per million write units"));
     }
 
     #[test]
