@@ -13,9 +13,9 @@ pub use fixtures::{
 };
 pub use process::{built_binary, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy};
-pub use request::{call, derivation_secret, route, Answer, Call};
+pub use request::{authorizer_service, call, derivation_secret, route, Answer, Call};
 pub use runtime::{gateway_event, RuntimeApi};
 pub use tables::{
-    counting_store, dynamodb_endpoint, fresh_store, fresh_store_with, fresh_table,
-    patient_settings, OperationLog,
+    count_items, counting_store, dynamodb_endpoint, fresh_store, fresh_store_with, fresh_table,
+    patient_settings, usage_meter, OperationLog,
 };

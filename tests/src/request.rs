@@ -1,6 +1,7 @@
 //! Requests shaped like API Gateway's (payload 2.0), sent through a router that gives each path to its function
 //! as API Gateway and the local router do, and their answers read back as JSON.
 
+use http_envelope::{find_route, HttpConfig, Route};
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::{Body, Context, Request, RequestExt};
 use serde_json::Value;
@@ -98,7 +99,8 @@ impl Call {
     }
 }
 
-/// The key-derivation secret the route tests' functions hold (the deployed ones read `KEY_DERIVATION_SECRET`).
+/// The key-derivation secret the route tests' functions hold (the deployed ones read `KEY_DERIVATION_SECRET`
+/// into their configuration).
 pub fn derivation_secret() -> accounts::DerivationSecret {
     match accounts::DerivationSecret::new(*b"route-tests-key-derivation-secret-0123456789") {
         Some(secret) => secret,
@@ -106,28 +108,40 @@ pub fn derivation_secret() -> accounts::DerivationSecret {
     }
 }
 
-/// Sends a request to the function API Gateway (and the local router) would: the same table as
-/// `template.yaml` and `[workspace.metadata.lambda.watch.router]`.
+/// Sends a request to the function API Gateway (and the local router) would: the first function whose route
+/// table (`ROUTES`, the one declaration `template.yaml` and the watch router are checked against) serves the
+/// path, else `health` (the `$default` route). Each function is set up as its `main` sets it up, on `store`
+/// and the store's one usage meter ([`crate::usage_meter`]).
 pub async fn route(store: &Store, request: Request) -> Answer {
     let path = request.uri().path().to_owned();
-    let response = match path.as_str() {
-        "/v1/signup" => signup::handle(store, &derivation_secret(), request).await,
-        "/v1/account" | "/v1/account/usage" => account::handle(store, request).await,
-        p if p == "/v1/account/api-keys"
-            || p.strip_prefix("/v1/account/api-keys/").is_some_and(|rest| {
-                let id = rest.strip_suffix("/roll").unwrap_or(rest);
-                !id.is_empty() && !id.contains('/')
-            }) =>
-        {
-            api_keys::handle(store, &derivation_secret(), request).await
-        }
-        p if p == "/dashboard"
-            || p.strip_prefix("/dashboard/")
-                .is_some_and(|rest| !rest.contains('/')) =>
-        {
-            dashboard::handle(request).await
-        }
-        _ => health::handle(request).await,
+    let http = HttpConfig::default();
+    let meter = crate::usage_meter(store);
+    let response = if serves(signup::ROUTES, &path) {
+        let service = signup::Service {
+            store: store.clone(),
+            http,
+            derivation: derivation_secret(),
+        };
+        signup::handle(&service, request).await
+    } else if serves(account::ROUTES, &path) {
+        let service = account::Service {
+            store: store.clone(),
+            meter,
+            http,
+        };
+        account::handle(&service, request).await
+    } else if serves(api_keys::ROUTES, &path) {
+        let service = api_keys::Service {
+            store: store.clone(),
+            meter,
+            http,
+            derivation: derivation_secret(),
+        };
+        api_keys::handle(&service, request).await
+    } else if serves(dashboard::ROUTES, &path) {
+        dashboard::handle(http, request).await
+    } else {
+        health::handle(http, request).await
     };
     let (parts, body) = response.into_parts();
     let bytes: &[u8] = body.as_ref();
@@ -141,5 +155,18 @@ pub async fn route(store: &Store, request: Request) -> Answer {
         status: parts.status,
         headers: parts.headers,
         body,
+    }
+}
+
+/// Whether a route of `routes` matches `path`.
+fn serves<Op: Copy>(routes: &[Route<Op>], path: &str) -> bool {
+    find_route(routes, path).is_some()
+}
+
+/// The authorizer as its `main` sets it up, on `store` and the store's one usage meter.
+pub fn authorizer_service(store: &Store) -> authorizer::Service {
+    authorizer::Service {
+        store: store.clone(),
+        meter: crate::usage_meter(store),
     }
 }

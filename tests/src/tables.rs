@@ -1,10 +1,12 @@
 //! DynamoDB Local for the tests: a fresh table per test (so tests run in parallel), with patient limits, and a
 //! client that records the operations it sends.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use auth::UsageMeter;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -105,4 +107,40 @@ pub async fn fresh_table() -> String {
         );
     }
     table
+}
+
+/// The usage meter of the instance a test's requests reach: one per table, shared by every request sent to
+/// that store (as one function instance's `main` builds one meter for all its requests).
+pub fn usage_meter(store: &Store) -> UsageMeter {
+    static METERS: OnceLock<Mutex<HashMap<String, UsageMeter>>> = OnceLock::new();
+    let meters = METERS.get_or_init(Mutex::default);
+    let mut meters = meters
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    meters
+        .entry(store.table().to_owned())
+        .or_insert_with(|| UsageMeter::new(store.clone()))
+        .clone()
+}
+
+/// Counts every item in the store's table: for tests that prove nothing was half-written.
+pub async fn count_items(store: &Store) -> usize {
+    let mut count = 0;
+    let mut start_key = None;
+    loop {
+        let output = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .consistent_read(true)
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await
+            .expect("scan the table");
+        count += output.items().len();
+        match output.last_evaluated_key {
+            Some(next) if !next.is_empty() => start_key = Some(next),
+            _ => return count,
+        }
+    }
 }

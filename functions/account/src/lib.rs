@@ -5,44 +5,99 @@ use std::time::SystemTime;
 
 use accounts::UsageQuery;
 use api_errors::Outcome;
-use auth::{authenticate, Scope};
-use http_envelope::{dispatch, ok, query_parameter, ApiError, Route};
-use lambda_http::http::Method;
+use auth::{authenticate, Scope, UsageMeter};
+use config::{ConfigError, Variables};
+use http_envelope::{
+    dispatch, ok, query_parameter, Access, Endpoint, HttpConfig, Matched, Route, TelemetryConfig,
+};
 use lambda_http::{Body, Request, Response};
-use store::Store;
+use store::{Store, StoreConfig};
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[ACCOUNT, USAGE];
-const ACCOUNT: Route = Route {
-    path: "/v1/account",
-    allow: "GET, HEAD, OPTIONS",
-};
-const USAGE: Route = Route {
-    path: "/v1/account/usage",
-    allow: "GET, HEAD, OPTIONS",
-};
-
-/// Answers one request.
-pub async fn handle(store: &Store, request: Request) -> Response<Body> {
-    dispatch(request, ROUTES, |request| route(store, request)).await
+/// What a request of this function asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    GetAccount,
+    GetUsage,
 }
 
-async fn route(store: &Store, request: Request) -> Outcome {
-    let path = request.uri().path();
-    let Some(route) = ROUTES.iter().find(|route| route.path == path) else {
-        return Err(ApiError::route_not_found(path).into());
-    };
-    if request.method() != Method::GET {
-        return Err(ApiError::method_not_allowed(route.allow).into());
+const READ: Access = Access::Scope(Scope::Read);
+
+/// The routes this function serves: the one declaration of their paths, methods, scopes and operations.
+pub const ROUTES: &[Route<Operation>] = &[
+    Route {
+        path: "/v1/account",
+        endpoints: &[Endpoint::get(READ, Operation::GetAccount)],
+    },
+    Route {
+        path: "/v1/account/usage",
+        endpoints: &[Endpoint::get(READ, Operation::GetUsage)],
+    },
+];
+
+/// The function's configuration, read once in `main`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telemetry: TelemetryConfig,
+    pub http: HttpConfig,
+    pub store: StoreConfig,
+}
+
+impl Config {
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            telemetry: TelemetryConfig::from_variables(variables)?,
+            http: HttpConfig::from_variables(variables)?,
+            store: StoreConfig::from_variables(variables)?,
+        })
     }
+}
+
+/// What the function holds for every request: built once per cold start.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub store: Store,
+    pub meter: UsageMeter,
+    pub http: HttpConfig,
+}
+
+impl Service {
+    /// Connects to the table `config` names, with an empty usage meter.
+    pub async fn start(config: &Config) -> Self {
+        let store = Store::connect(&config.store).await;
+        Self {
+            meter: UsageMeter::new(store.clone()),
+            store,
+            http: config.http,
+        }
+    }
+}
+
+/// Answers one request.
+pub async fn handle(service: &Service, request: Request) -> Response<Body> {
+    dispatch(request, ROUTES, service.http, |request, matched| {
+        answer(service, request, matched)
+    })
+    .await
+}
+
+async fn answer(service: &Service, request: Request, matched: Matched<Operation>) -> Outcome {
     let now = SystemTime::now();
-    let principal = authenticate(store, request.headers(), Scope::Read, now).await?;
-    if route.path == USAGE.path {
-        let query = UsageQuery {
-            from: query_parameter(&request, "from")?,
-            to: query_parameter(&request, "to")?,
-        };
-        return ok(&accounts::usage(store, &principal, query, now).await?);
+    let principal = authenticate(
+        &service.store,
+        &service.meter,
+        request.headers(),
+        matched.required_scope()?,
+        now,
+    )
+    .await?;
+    match matched.operation {
+        Operation::GetAccount => ok(&accounts::get_account(&service.store, &principal).await?),
+        Operation::GetUsage => {
+            let query = UsageQuery {
+                from: query_parameter(&request, "from")?,
+                to: query_parameter(&request, "to")?,
+            };
+            ok(&accounts::usage(&service.store, &principal, query, now).await?)
+        }
     }
-    ok(&accounts::get_account(store, &principal).await?)
 }

@@ -5,108 +5,169 @@ use std::time::SystemTime;
 
 use accounts::{DerivationSecret, IdempotencyKey, KeyEdit, NewKeyInput, PageRequest, RollInput};
 use api_errors::{Failure, Outcome};
-use auth::{authenticate, Principal, Scope};
+use auth::{authenticate, Principal, Scope, UsageMeter};
+use config::{ConfigError, Variables};
 use http_envelope::{
-    created, dispatch, header_text, json_object, ok, ok_page, query_parameter, ApiError,
-    JsonObject, Route, IDEMPOTENCY_KEY_HEADER,
+    created, dispatch, header_text, json_object, ok, ok_page, query_parameter, Access, ApiError,
+    Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
 };
-use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use store::Store;
+use store::{Store, StoreConfig};
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[COLLECTION, ONE_KEY, ROLL];
-const COLLECTION: Route = Route {
-    path: "/v1/account/api-keys",
-    allow: "GET, HEAD, POST, OPTIONS",
-};
-const ONE_KEY: Route = Route {
-    path: "/v1/account/api-keys/{key_id}",
-    allow: "PATCH, DELETE, OPTIONS",
-};
-const ROLL: Route = Route {
-    path: "/v1/account/api-keys/{key_id}/roll",
-    allow: "POST, OPTIONS",
-};
-
-/// Answers one request; `derivation` is the server's secret idempotent creations derive their key from.
-pub async fn handle(
-    store: &Store,
-    derivation: &DerivationSecret,
-    request: Request,
-) -> Response<Body> {
-    dispatch(request, ROUTES, |request| route(store, derivation, request)).await
+/// What a request of this function asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    ListKeys,
+    CreateKey,
+    EditKey,
+    RevokeKey,
+    RollKey,
 }
 
-async fn route(store: &Store, derivation: &DerivationSecret, request: Request) -> Outcome {
-    let path = request.uri().path();
-    let Some(rest) = path.strip_prefix(COLLECTION.path) else {
-        return Err(ApiError::route_not_found(path).into());
-    };
-    if rest.is_empty() {
-        return match *request.method() {
-            Method::GET => {
-                let (principal, now) = admin(store, &request).await?;
-                let page = PageRequest {
-                    limit: query_parameter(&request, "limit")?,
-                    starting_after: query_parameter(&request, "starting_after")?,
-                };
-                let list = accounts::list_keys(store, &principal, page, now).await?;
-                ok_page(&list.data, list.has_more)
-            }
-            Method::POST => {
-                let (principal, now) = admin(store, &request).await?;
-                let idempotency = idempotency_key(&request)?;
-                let input = parse_new_key(&request)?;
-                let key = accounts::create_key(
-                    store,
-                    &principal,
-                    input,
-                    idempotency.as_ref(),
-                    derivation,
-                    now,
-                )
-                .await?;
-                created(&key)
-            }
-            _ => Err(ApiError::method_not_allowed(COLLECTION.allow).into()),
-        };
+const ADMIN: Access = Access::Scope(Scope::Admin);
+
+/// The routes this function serves: the one declaration of their paths, methods, scopes and operations.
+pub const ROUTES: &[Route<Operation>] = &[
+    Route {
+        path: "/v1/account/api-keys",
+        endpoints: &[
+            Endpoint::get(ADMIN, Operation::ListKeys),
+            Endpoint::post(ADMIN, Operation::CreateKey),
+        ],
+    },
+    Route {
+        path: "/v1/account/api-keys/{key_id}",
+        endpoints: &[
+            Endpoint::patch(ADMIN, Operation::EditKey),
+            Endpoint::delete(ADMIN, Operation::RevokeKey),
+        ],
+    },
+    Route {
+        path: "/v1/account/api-keys/{key_id}/roll",
+        endpoints: &[Endpoint::post(ADMIN, Operation::RollKey)],
+    },
+];
+
+/// The function's configuration, read once in `main`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telemetry: TelemetryConfig,
+    pub http: HttpConfig,
+    pub store: StoreConfig,
+    pub derivation: DerivationSecret,
+}
+
+impl Config {
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            telemetry: TelemetryConfig::from_variables(variables)?,
+            http: HttpConfig::from_variables(variables)?,
+            store: StoreConfig::from_variables(variables)?,
+            derivation: DerivationSecret::from_variables(variables)?,
+        })
     }
-    let segments: Vec<&str> = rest.split('/').skip(1).collect();
-    match segments.as_slice() {
-        [key_id] if !key_id.is_empty() => match *request.method() {
-            Method::DELETE => {
-                let (principal, now) = admin(store, &request).await?;
-                ok(&accounts::revoke_key(store, &principal, key_id, now).await?)
-            }
-            Method::PATCH => {
-                let (principal, now) = admin(store, &request).await?;
-                let edit = parse_key_edit(&request)?;
-                ok(&accounts::edit_key(store, &principal, key_id, edit, now).await?)
-            }
-            _ => Err(ApiError::method_not_allowed(ONE_KEY.allow).into()),
-        },
-        [key_id, "roll"] if !key_id.is_empty() => match *request.method() {
-            Method::POST => {
-                let (principal, now) = admin(store, &request).await?;
-                let idempotency = idempotency_key(&request)?;
-                let input = parse_roll(&request)?;
-                let key = accounts::roll_key(
-                    store,
-                    &principal,
-                    key_id,
-                    input,
-                    idempotency.as_ref(),
-                    derivation,
-                    now,
-                )
-                .await?;
-                created(&key)
-            }
-            _ => Err(ApiError::method_not_allowed(ROLL.allow).into()),
-        },
-        _ => Err(ApiError::route_not_found(path).into()),
+}
+
+/// What the function holds for every request: built once per cold start.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub store: Store,
+    pub meter: UsageMeter,
+    pub http: HttpConfig,
+    /// The server's secret idempotent creations derive their key from.
+    pub derivation: DerivationSecret,
+}
+
+impl Service {
+    /// Connects to the table `config` names, with an empty usage meter.
+    pub async fn start(config: &Config) -> Self {
+        let store = Store::connect(&config.store).await;
+        Self {
+            meter: UsageMeter::new(store.clone()),
+            store,
+            http: config.http,
+            derivation: config.derivation.clone(),
+        }
     }
+}
+
+/// Answers one request.
+pub async fn handle(service: &Service, request: Request) -> Response<Body> {
+    dispatch(request, ROUTES, service.http, |request, matched| {
+        answer(service, request, matched)
+    })
+    .await
+}
+
+async fn answer(service: &Service, request: Request, matched: Matched<Operation>) -> Outcome {
+    let now = SystemTime::now();
+    let principal = caller(service, &request, &matched, now).await?;
+    let store = &service.store;
+    match matched.operation {
+        Operation::ListKeys => {
+            let page = PageRequest {
+                limit: query_parameter(&request, "limit")?,
+                starting_after: query_parameter(&request, "starting_after")?,
+            };
+            let list = accounts::list_keys(store, &principal, page, now).await?;
+            ok_page(&list.data, list.has_more)
+        }
+        Operation::CreateKey => {
+            let idempotency = idempotency_key(&request)?;
+            let input = parse_new_key(&request)?;
+            let key = accounts::create_key(
+                store,
+                &principal,
+                input,
+                idempotency.as_ref(),
+                &service.derivation,
+                now,
+            )
+            .await?;
+            created(&key)
+        }
+        Operation::EditKey => {
+            let edit = parse_key_edit(&request)?;
+            let key_id = matched.parameter("key_id")?;
+            ok(&accounts::edit_key(store, &principal, key_id, edit, now).await?)
+        }
+        Operation::RevokeKey => {
+            let key_id = matched.parameter("key_id")?;
+            ok(&accounts::revoke_key(store, &principal, key_id, now).await?)
+        }
+        Operation::RollKey => {
+            let idempotency = idempotency_key(&request)?;
+            let input = parse_roll(&request)?;
+            let key = accounts::roll_key(
+                store,
+                &principal,
+                matched.parameter("key_id")?,
+                input,
+                idempotency.as_ref(),
+                &service.derivation,
+                now,
+            )
+            .await?;
+            created(&key)
+        }
+    }
+}
+
+/// The calling key, checked for the scope the matched route declares.
+async fn caller(
+    service: &Service,
+    request: &Request,
+    matched: &Matched<Operation>,
+    now: SystemTime,
+) -> Result<Principal, Failure> {
+    Ok(authenticate(
+        &service.store,
+        &service.meter,
+        request.headers(),
+        matched.required_scope()?,
+        now,
+    )
+    .await?)
 }
 
 fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Failure> {
@@ -145,12 +206,4 @@ pub fn parse_new_key(request: &Request) -> Result<NewKeyInput, ApiError> {
         scopes: body.optional_string_array("scopes")?,
         expires_in_days: body.optional_integer("expires_in_days")?,
     })
-}
-
-async fn admin(store: &Store, request: &Request) -> Result<(Principal, SystemTime), Failure> {
-    let now = SystemTime::now();
-    Ok((
-        authenticate(store, request.headers(), Scope::Admin, now).await?,
-        now,
-    ))
 }

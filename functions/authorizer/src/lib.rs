@@ -5,11 +5,83 @@
 use std::time::SystemTime;
 
 use api_errors::Failure;
-use auth::{authenticate, required_scope, Principal};
-use http_envelope::ApiError;
+use auth::{authenticate, route_exception, scope_by_method, Principal, Scope, UsageMeter};
+use config::{ConfigError, Variables};
+use http_envelope::{Access, ApiError, Route, TelemetryConfig, Verb};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use lambda_http::http::Method;
 use serde::Serialize;
-use store::Store;
+use store::{Store, StoreConfig};
+
+/// The function's configuration, read once in `main`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telemetry: TelemetryConfig,
+    pub store: StoreConfig,
+}
+
+impl Config {
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            telemetry: TelemetryConfig::from_variables(variables)?,
+            store: StoreConfig::from_variables(variables)?,
+        })
+    }
+}
+
+/// What the function holds for every request: built once per cold start.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub store: Store,
+    pub meter: UsageMeter,
+}
+
+impl Service {
+    /// Connects to the table `config` names, with an empty usage meter.
+    pub async fn start(config: &Config) -> Self {
+        let store = Store::connect(&config.store).await;
+        Self {
+            meter: UsageMeter::new(store.clone()),
+            store,
+        }
+    }
+}
+
+/// The scope a request needs: another team's exception ([`auth::ROUTE_SCOPES`]) first; then, should the
+/// authorizer ever guard this service's own routes, what their route tables declare (a method they do not
+/// serve: `admin`, failing closed); else by method ([`scope_by_method`]).
+pub fn required_scope(route_key: &str, method: &str) -> Scope {
+    if let Some(scope) = route_exception(route_key) {
+        return scope;
+    }
+    let path = route_key
+        .split_once(' ')
+        .map_or(route_key, |(_, path)| path);
+    let verb = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .ok()
+        .as_ref()
+        .and_then(Verb::of);
+    let own = own_route_access(account::ROUTES, path, verb)
+        .or_else(|| own_route_access(api_keys::ROUTES, path, verb));
+    match own {
+        Some(Some(Access::Scope(scope))) => scope,
+        Some(None) => Scope::Admin,
+        Some(Some(Access::Public)) | None => scope_by_method(method),
+    }
+}
+
+/// For a route template of `routes`: the access its table declares for `verb` (`None` inside: not served).
+fn own_route_access<Op: Copy>(
+    routes: &'static [Route<Op>],
+    template: &str,
+    verb: Option<Verb>,
+) -> Option<Option<Access>> {
+    let route = routes.iter().find(|route| route.path == template)?;
+    Some(
+        verb.and_then(|verb| route.endpoint(verb))
+            .map(|endpoint| endpoint.access),
+    )
+}
 
 /// API Gateway's simple response. A refusal carries no context: API Gateway answers the caller with its own
 /// 403 body, so which of our codes applied is logged instead.
@@ -46,7 +118,7 @@ pub struct Undecided {
 /// in it, never the key) and its metrics. The status logged is the one API Gateway answers: 200 when
 /// allowed (the backend's own status is the backend's to log), 403 when refused, 500 when undecided.
 pub async fn authorize(
-    store: &Store,
+    service: &Service,
     request: &ApiGatewayV2CustomAuthorizerV2Request,
     now: SystemTime,
 ) -> Result<Decision, Undecided> {
@@ -54,7 +126,7 @@ pub async fn authorize(
     let route_key = request.route_key.as_deref().unwrap_or_default();
     let method = request.request_context.http.method.as_str();
     let ((decision, code), facts) =
-        telemetry::within_request(Box::pin(decide(store, request, route_key, method, now))).await;
+        telemetry::within_request(Box::pin(decide(service, request, route_key, method, now))).await;
     let status = match &decision {
         Ok(Decision {
             is_authorized: true,
@@ -84,14 +156,15 @@ pub async fn authorize(
 
 /// The decision, and our code for why it was not an allowance.
 async fn decide(
-    store: &Store,
+    service: &Service,
     request: &ApiGatewayV2CustomAuthorizerV2Request,
     route_key: &str,
     method: &str,
     now: SystemTime,
 ) -> (Result<Decision, Undecided>, Option<&'static str>) {
     let scope = required_scope(route_key, method);
-    let failure = match authenticate(store, &request.headers, scope, now).await {
+    let checked = authenticate(&service.store, &service.meter, &request.headers, scope, now).await;
+    let failure = match checked {
         Ok(principal) => {
             let allowed = Decision {
                 is_authorized: true,
@@ -121,5 +194,36 @@ fn context(principal: &Principal) -> CallerContext {
         key_id: principal.key_id.clone(),
         environment: principal.environment.as_str().to_owned(),
         scopes: principal.scopes.names().join(","),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_services_key_routes_need_admin_whatever_the_method() {
+        for method in ["GET", "POST", "PATCH", "DELETE", "OPTIONS"] {
+            assert_eq!(
+                required_scope("ANY /v1/account/api-keys", method),
+                Scope::Admin,
+                "{method}"
+            );
+        }
+        assert_eq!(
+            required_scope("ANY /v1/account/api-keys/{key_id}/roll", "GET"),
+            Scope::Admin
+        );
+        assert_eq!(required_scope("ANY /v1/account", "GET"), Scope::Read);
+        assert_eq!(required_scope("ANY /v1/account", "DELETE"), Scope::Admin);
+    }
+
+    #[test]
+    fn other_routes_need_their_methods_scope() {
+        assert_eq!(
+            required_scope("ANY /v1/memories/{proxy+}", "DELETE"),
+            Scope::Delete
+        );
+        assert_eq!(required_scope("GET /v1/query", "GET"), Scope::Read);
     }
 }

@@ -2,24 +2,50 @@
 //! HTML, CSS and JavaScript, embedded in the binary (no build chain); the page calls the API on the same
 //! origin with the key the user pasted, which it keeps in the tab only.
 
-use http_envelope::{dispatch, ApiError, HandlerResult, Route};
+use config::{ConfigError, Variables};
+use http_envelope::{
+    dispatch, Access, ApiError, Endpoint, HandlerResult, HttpConfig, Route, TelemetryConfig,
+};
 use lambda_http::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
 };
-use lambda_http::http::{HeaderValue, Method, StatusCode};
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[PAGE, ASSET];
-const PAGE: Route = Route {
-    path: "/dashboard",
-    allow: "GET, HEAD, OPTIONS",
-};
-const ASSET: Route = Route {
-    path: "/dashboard/{asset}",
-    allow: "GET, HEAD, OPTIONS",
-};
+/// What a request of this function asks for: a file, named by its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    File,
+}
+
+/// The routes this function serves: the one declaration of their paths, methods, scopes and operations.
+pub const ROUTES: &[Route<Operation>] = &[
+    Route {
+        path: "/dashboard",
+        endpoints: &[Endpoint::get(Access::Public, Operation::File)],
+    },
+    Route {
+        path: "/dashboard/{asset}",
+        endpoints: &[Endpoint::get(Access::Public, Operation::File)],
+    },
+];
+
+/// The function's configuration, read once in `main`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telemetry: TelemetryConfig,
+    pub http: HttpConfig,
+}
+
+impl Config {
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            telemetry: TelemetryConfig::from_variables(variables)?,
+            http: HttpConfig::from_variables(variables)?,
+        })
+    }
+}
 
 /// No inline script or style, nothing from another origin, no framing, no form posting anywhere: the page
 /// holds a key, so an injected script or a framing site must get nothing.
@@ -46,23 +72,21 @@ const FILES: &[(&str, &str, &str)] = &[
 ];
 
 /// Answers one request.
-pub async fn handle(request: Request) -> Response<Body> {
-    dispatch(request, ROUTES, route).await
+pub async fn handle(http: HttpConfig, request: Request) -> Response<Body> {
+    dispatch(request, ROUTES, http, |request, matched| async move {
+        match matched.operation {
+            Operation::File => file(&request),
+        }
+    })
+    .await
 }
 
-async fn route(request: Request) -> HandlerResult {
+/// The file the request's path names; an unknown one is a 404.
+fn file(request: &Request) -> HandlerResult {
     let path = request.uri().path();
-    let path = if path == "/dashboard/" {
-        PAGE.path
-    } else {
-        path
-    };
     let Some((_, media_type, contents)) = FILES.iter().find(|(file, _, _)| *file == path) else {
         return Err(ApiError::route_not_found(path));
     };
-    if request.method() != Method::GET {
-        return Err(ApiError::method_not_allowed(PAGE.allow));
-    }
     let mut response = Response::new(Body::Text((*contents).to_owned()));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();

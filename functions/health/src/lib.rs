@@ -1,17 +1,41 @@
 //! `GET /health`, and the service's answer to every path no other function serves (the local router's
 //! catch-all and API Gateway's `$default` route both end here): a JSON 404, not a gateway's HTML.
 
-use http_envelope::{dispatch, ok, ApiError, HandlerResult, Route};
-use lambda_http::http::Method;
+use config::{ConfigError, Variables};
+use http_envelope::{
+    dispatch, ok, Access, Endpoint, HandlerResult, HttpConfig, Route, TelemetryConfig,
+};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
-/// The one route this function serves by name; it also answers API Gateway's `$default` route.
-pub const ROUTES: &[Route] = &[HEALTH];
-const HEALTH: Route = Route {
+/// What a request of this function asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Health,
+}
+
+/// The one route this function serves by name; every other path it is handed (API Gateway's `$default`
+/// route) is answered 404 by `dispatch`.
+pub const ROUTES: &[Route<Operation>] = &[Route {
     path: "/health",
-    allow: "GET, HEAD, OPTIONS",
-};
+    endpoints: &[Endpoint::get(Access::Public, Operation::Health)],
+}];
+
+/// The function's configuration, read once in `main`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telemetry: TelemetryConfig,
+    pub http: HttpConfig,
+}
+
+impl Config {
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            telemetry: TelemetryConfig::from_variables(variables)?,
+            http: HttpConfig::from_variables(variables)?,
+        })
+    }
+}
 
 /// The body of a healthy answer.
 #[derive(Serialize)]
@@ -22,20 +46,16 @@ struct Health {
 }
 
 /// Answers one request.
-pub async fn handle(request: Request) -> Response<Body> {
-    dispatch(request, ROUTES, route).await
-}
-
-async fn route(request: Request) -> HandlerResult {
-    match request.uri().path() {
-        path if path == HEALTH.path => match *request.method() {
-            Method::GET => ok(&Health {
+pub async fn handle(http: HttpConfig, request: Request) -> Response<Body> {
+    dispatch(request, ROUTES, http, |_, matched| async move {
+        let answer: HandlerResult = match matched.operation {
+            Operation::Health => ok(&Health {
                 status: "ok",
                 service: "memory-api-accounts",
                 version: env!("CARGO_PKG_VERSION"),
             }),
-            _ => Err(ApiError::method_not_allowed(HEALTH.allow)),
-        },
-        other => Err(ApiError::route_not_found(other)),
-    }
+        };
+        answer
+    })
+    .await
 }

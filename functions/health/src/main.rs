@@ -2,6 +2,7 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    http_envelope::init_telemetry("health");
-    http_envelope::serve(health::handle).await
+    let config = http_envelope::read_config(health::Config::from_variables)?;
+    http_envelope::init_telemetry("health", &config.telemetry);
+    http_envelope::serve(|request| health::handle(config.http, request)).await
 }

@@ -4,43 +4,95 @@ use std::time::SystemTime;
 
 use accounts::{DerivationSecret, IdempotencyKey, SignupInput};
 use api_errors::Outcome;
+use config::{ConfigError, Variables};
 use http_envelope::{
-    created, dispatch, header_text, json_object, ApiError, JsonObject, Route,
-    IDEMPOTENCY_KEY_HEADER,
+    created, dispatch, header_text, json_object, Access, ApiError, Endpoint, HttpConfig,
+    JsonObject, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
 };
-use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use store::Store;
+use store::{Store, StoreConfig};
 
-/// The routes this function serves.
-pub const ROUTES: &[Route] = &[SIGNUP];
-const SIGNUP: Route = Route {
-    path: "/v1/signup",
-    allow: "POST, OPTIONS",
-};
-
-/// Answers one request; `derivation` is the server's secret idempotent signups derive their key from.
-pub async fn handle(
-    store: &Store,
-    derivation: &DerivationSecret,
-    request: Request,
-) -> Response<Body> {
-    dispatch(request, ROUTES, |request| route(store, derivation, request)).await
+/// What a request of this function asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    SignUp,
 }
 
-async fn route(store: &Store, derivation: &DerivationSecret, request: Request) -> Outcome {
-    if request.uri().path() != SIGNUP.path {
-        return Err(ApiError::route_not_found(request.uri().path()).into());
+/// The routes this function serves: the one declaration of their paths, methods, scopes and operations.
+pub const ROUTES: &[Route<Operation>] = &[Route {
+    path: "/v1/signup",
+    endpoints: &[Endpoint::post(Access::Public, Operation::SignUp)],
+}];
+
+/// The function's configuration, read once in `main`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub telemetry: TelemetryConfig,
+    pub http: HttpConfig,
+    pub store: StoreConfig,
+    pub derivation: DerivationSecret,
+}
+
+impl Config {
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            telemetry: TelemetryConfig::from_variables(variables)?,
+            http: HttpConfig::from_variables(variables)?,
+            store: StoreConfig::from_variables(variables)?,
+            derivation: DerivationSecret::from_variables(variables)?,
+        })
     }
-    if request.method() != Method::POST {
-        return Err(ApiError::method_not_allowed(SIGNUP.allow).into());
+}
+
+/// What the function holds for every request: built once per cold start.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub store: Store,
+    pub http: HttpConfig,
+    /// The server's secret idempotent signups derive their key from.
+    pub derivation: DerivationSecret,
+}
+
+impl Service {
+    /// Connects to the table `config` names.
+    pub async fn start(config: &Config) -> Self {
+        Self {
+            store: Store::connect(&config.store).await,
+            http: config.http,
+            derivation: config.derivation.clone(),
+        }
     }
+}
+
+/// Answers one request.
+pub async fn handle(service: &Service, request: Request) -> Response<Body> {
+    dispatch(
+        request,
+        ROUTES,
+        service.http,
+        |request, matched| async move {
+            match matched.operation {
+                Operation::SignUp => sign_up(service, request).await,
+            }
+        },
+    )
+    .await
+}
+
+async fn sign_up(service: &Service, request: Request) -> Outcome {
     let idempotency = header_text(&request, IDEMPOTENCY_KEY_HEADER)?
         .map(IdempotencyKey::parse)
         .transpose()?;
     let input = parse_signup(&request)?;
     let now = SystemTime::now();
-    let account = accounts::signup(store, input, idempotency.as_ref(), derivation, now).await?;
+    let account = accounts::signup(
+        &service.store,
+        input,
+        idempotency.as_ref(),
+        &service.derivation,
+        now,
+    )
+    .await?;
     created(&account)
 }
 

@@ -1,10 +1,10 @@
-//! The `signup` Lambda: the DynamoDB client and the key-derivation secret are set up once here, per cold
-//! start, and shared by every request.
+//! The `signup` Lambda: its configuration (the key-derivation secret among it) is read and the DynamoDB
+//! client built once here, per cold start, and shared by every request.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    http_envelope::init_telemetry("signup");
-    let store = store::Store::from_env().await?;
-    let derivation = accounts::DerivationSecret::from_env()?;
-    http_envelope::serve(|request| signup::handle(&store, &derivation, request)).await
+    let config = http_envelope::read_config(signup::Config::from_variables)?;
+    http_envelope::init_telemetry("signup", &config.telemetry);
+    let service = signup::Service::start(&config).await;
+    http_envelope::serve(|request| signup::handle(&service, request)).await
 }

@@ -104,7 +104,10 @@ impl<'a> Claim<'a> {
         let salt = hex_decode(&record.salt).ok_or_else(|| {
             AccountError::Internal("idempotency record salt unreadable".to_owned())
         })?;
-        let secret = ApiKeySecret::derive(outcome.environment(), self.secret, &salt, &self.key.0);
+        let environment = outcome.environment().ok_or_else(|| {
+            AccountError::Internal("idempotency record outcome has no known environment".to_owned())
+        })?;
+        let secret = ApiKeySecret::derive(environment, self.secret, &salt, &self.key.0);
         if secret.hash() != record.key_hash {
             // The derivation secret changed since the first request: the key cannot be shown again.
             return Err(AccountError::Internal(
@@ -207,8 +210,8 @@ impl<'a> NewKey<'a> {
 
 /// An answer that carries a new key: it is stored without the key and shown again with it.
 pub(crate) trait Replayable: Serialize + DeserializeOwned + Clone {
-    /// The environment of the key the answer carries.
-    fn environment(&self) -> Environment;
+    /// The environment of the key the answer carries; `None` for a stored answer this code did not write.
+    fn environment(&self) -> Option<Environment>;
     /// Leaves the full key out, for storage.
     fn hide(&mut self);
     /// Puts the full key back, for the answer.

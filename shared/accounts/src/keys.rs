@@ -45,8 +45,8 @@ pub(crate) fn is_expired(key: &ApiKeyRecord, now: SystemTime) -> bool {
 
 /// The sandbox rule (Stripe's): a `live` key sees and manages every key of its organisation; a `test` key
 /// only `test` keys; to it, live keys do not exist.
-pub(crate) fn visible_to(principal: &Principal, key_environment: &str) -> bool {
-    principal.environment == Environment::Live || key_environment == Environment::Test.as_str()
+pub(crate) fn visible_to(principal: &Principal, key_environment: Environment) -> bool {
+    principal.environment == Environment::Live || key_environment == Environment::Test
 }
 
 /// A list request's paging parameters as they arrived (query string), checked here.
@@ -91,7 +91,7 @@ pub async fn list_keys(
         })
         .transpose()?;
     // A test key sees test keys only: the filter is applied by DynamoDB, before the page is cut.
-    let environment = (principal.environment == Environment::Test).then_some("test");
+    let environment = (principal.environment == Environment::Test).then_some(Environment::Test);
     let page = store
         .list_keys_page(
             &principal.org_id,
@@ -160,7 +160,7 @@ pub async fn create_key(
             Some(timestamp(now + Duration::from_secs(days * SECONDS_PER_DAY)))
         }
     };
-    if !visible_to(principal, environment.as_str()) {
+    if !visible_to(principal, environment) {
         return Err(AccountError::EnvironmentNotPermitted);
     }
     if let Some(previous) = earlier_outcome(claim.as_ref(), store, now).await? {
@@ -172,8 +172,8 @@ pub async fn create_key(
         org_id: principal.org_id.clone(),
         name,
         key_prefix: new_key.secret.prefix(),
-        environment: environment.as_str().to_owned(),
-        scopes: scopes.names(),
+        environment,
+        scopes,
         key_hash: new_key.secret.hash(),
         is_active: true,
         // The transaction below checks the organisation's own flag.
@@ -189,7 +189,7 @@ pub async fn create_key(
     let record = new_key.record(&created, now)?;
     let caller = Caller {
         key_id: &principal.key_id,
-        scope: Scope::Admin.as_str(),
+        scope: Scope::Admin,
         now: &timestamp(now),
     };
     for _ in 0..KEY_CREATION_ATTEMPTS {
@@ -212,7 +212,7 @@ pub async fn create_key(
         // At most `MAX_ACTIVE_KEYS - active` creations, this one included, may commit from this count on.
         let room = (MAX_ACTIVE_KEYS - active) as u64;
         match store
-            .create_key(&key, caller, org.key_creations + room, record.as_ref())
+            .create_key(&key, caller, org.key_creations + room, record.as_ref(), now)
             .await
         {
             Ok(()) => {
@@ -234,9 +234,9 @@ pub async fn create_key(
 /// being locked out (a test admin key cannot make a live key).
 pub(crate) fn grants_live_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
     key.is_active
-        && key.environment == Environment::Live.as_str()
+        && key.environment == Environment::Live
         && !is_expired(key, now)
-        && Scopes::parse(&key.scopes).is_ok_and(|s| s.is_admin())
+        && key.scopes.is_admin()
 }
 
 /// The key id a path segment names, percent-decoded (API Gateway decodes path parameters, the local router

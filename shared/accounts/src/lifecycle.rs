@@ -7,8 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use auth::{
-    new_key_id, parse_timestamp, timestamp, AuthError, DerivationSecret, Environment, Principal,
-    Scope, Scopes,
+    new_key_id, parse_timestamp, timestamp, AuthError, DerivationSecret, Principal, Scope, Scopes,
 };
 use serde::Serialize;
 use store::{
@@ -45,7 +44,7 @@ pub struct KeyEdit {
 fn caller<'a>(principal: &'a Principal, now: &'a str) -> Caller<'a> {
     Caller {
         key_id: &principal.key_id,
-        scope: Scope::Admin.as_str(),
+        scope: Scope::Admin,
         now,
     }
 }
@@ -60,7 +59,7 @@ async fn find_visible(
     store
         .get_key(&principal.org_id, &key_id)
         .await?
-        .filter(|key| visible_to(principal, &key.environment))
+        .filter(|key| visible_to(principal, key.environment))
         .ok_or(AccountError::KeyNotFound)
 }
 
@@ -159,13 +158,10 @@ pub async fn edit_key(
         if name.is_none() && requested.is_none() {
             return Ok(ApiKeyView::from_record(&key, now));
         }
-        let new_scopes = requested.as_ref().map(Scopes::names);
         let mut guard = RevocationGuard::None;
         if let Some(requested) = &requested {
-            let current = Scopes::parse(&key.scopes).map_err(|err| {
-                AccountError::Internal(format!("key {} has unusable scopes: {err}", key.key_id))
-            })?;
-            if !requested.narrows(&current) {
+            let current = &key.scopes;
+            if !requested.narrows(current) {
                 return Err(AccountError::invalid(
                     "scopes",
                     format!(
@@ -180,7 +176,7 @@ pub async fn edit_key(
         }
         let change = KeyChange::Edit {
             name: name.as_deref(),
-            scopes: new_scopes.as_deref().map(|new| ScopesChange {
+            scopes: requested.as_ref().map(|new| ScopesChange {
                 seen: &key.scopes,
                 new,
             }),
@@ -247,19 +243,13 @@ pub async fn roll_key(
         Some(expiry) if *expiry < overlap_end => expiry.clone(),
         _ => overlap_end,
     };
-    let environment = Environment::parse(&rolled.environment).ok_or_else(|| {
-        AccountError::Internal(format!(
-            "key {} has environment `{}`",
-            rolled.key_id, rolled.environment
-        ))
-    })?;
-    let new_key = NewKey::new(environment, claim.as_ref())?;
+    let new_key = NewKey::new(rolled.environment, claim.as_ref())?;
     let successor = ApiKeyRecord {
         key_id: new_key_id(now)?,
         org_id: rolled.org_id.clone(),
         name: rolled.name.clone(),
         key_prefix: new_key.secret.prefix(),
-        environment: rolled.environment.clone(),
+        environment: rolled.environment,
         scopes: rolled.scopes.clone(),
         key_hash: new_key.secret.hash(),
         is_active: true,
@@ -281,7 +271,7 @@ pub async fn roll_key(
         rolled_key_expires_at: &rolled_key_expires_at,
     };
     match store
-        .roll_key(rolling, caller(principal, &now_text), record.as_ref())
+        .roll_key(rolling, caller(principal, &now_text), record.as_ref(), now)
         .await
     {
         Ok(()) => {

@@ -64,8 +64,8 @@ pub async fn signup(
         org_id: org.org_id.clone(),
         name: DEFAULT_KEY_NAME.to_owned(),
         key_prefix: secret.prefix(),
-        environment: Environment::Live.as_str().to_owned(),
-        scopes: Scopes::all().names(),
+        environment: Environment::Live,
+        scopes: Scopes::all(),
         key_hash: secret.hash(),
         is_active: true,
         org_is_active: true,
@@ -81,7 +81,10 @@ pub async fn signup(
         api_key: CreatedKeyView::new(&key, secret),
     };
     let record = new_key.record(&signed_up, now)?;
-    match store.create_organization(&org, &key, record.as_ref()).await {
+    match store
+        .create_organization(&org, &key, record.as_ref(), now)
+        .await
+    {
         Ok(()) => {
             telemetry::note_signed_up(&org.org_id, &key.key_id);
             Ok(signed_up)

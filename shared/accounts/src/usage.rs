@@ -76,14 +76,14 @@ pub async fn usage(
     let mut per_day: BTreeMap<String, Vec<KeyUsage>> = BTreeMap::new();
     for record in records
         .into_iter()
-        .filter(|record| visible_to(principal, &record.environment))
+        .filter(|record| visible_to(principal, record.environment))
     {
         let key = keys.get(&record.key_id);
         per_day.entry(record.day).or_default().push(KeyUsage {
             name: key.map_or_else(String::new, |key| key.name.clone()),
             key_prefix: key.map_or_else(String::new, |key| key.key_prefix.clone()),
             id: record.key_id,
-            environment: record.environment,
+            environment: record.environment.as_str().to_owned(),
             requests: record.requests,
         });
     }

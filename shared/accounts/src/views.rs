@@ -124,8 +124,8 @@ impl ApiKeyView {
             id: key.key_id.clone(),
             name: key.name.clone(),
             key_prefix: key.key_prefix.clone(),
-            environment: key.environment.clone(),
-            scopes: key.scopes.clone(),
+            environment: key.environment.as_str().to_owned(),
+            scopes: key.scopes.names(),
             is_active: key.is_active && !crate::keys::is_expired(key, now),
             created_at: key.created_at.clone(),
             last_used_at: key.last_used_at.clone(),
@@ -144,8 +144,8 @@ impl CreatedKeyView {
             name: key.name.clone(),
             key: secret.expose().to_owned(),
             key_prefix: key.key_prefix.clone(),
-            environment: key.environment.clone(),
-            scopes: key.scopes.clone(),
+            environment: key.environment.as_str().to_owned(),
+            scopes: key.scopes.names(),
             is_active: true,
             created_at: key.created_at.clone(),
             expires_at: key.expires_at.clone(),
@@ -155,8 +155,8 @@ impl CreatedKeyView {
 }
 
 impl Replayable for CreatedKeyView {
-    fn environment(&self) -> Environment {
-        Environment::parse(&self.environment).unwrap_or(Environment::Live)
+    fn environment(&self) -> Option<Environment> {
+        Environment::parse(&self.environment)
     }
 
     fn hide(&mut self) {
@@ -169,7 +169,7 @@ impl Replayable for CreatedKeyView {
 }
 
 impl Replayable for SignupView {
-    fn environment(&self) -> Environment {
+    fn environment(&self) -> Option<Environment> {
         self.api_key.environment()
     }
 

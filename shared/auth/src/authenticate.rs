@@ -7,7 +7,7 @@ use lambda_http::http::HeaderMap;
 use store::{ApiKeyRecord, Store, StoreError};
 use telemetry::Authentication;
 
-use crate::{is_expired, presented_key, timestamp, Environment, Scope, Scopes};
+use crate::{is_expired, presented_key, Environment, Scope, Scopes, UsageMeter};
 
 /// `last_used_at` (and the key's usage counts) are written at most once per key per this interval per
 /// instance, however busy the key.
@@ -55,11 +55,12 @@ pub struct Principal {
 /// base item with a strongly consistent read and the same checks. Malformed keys are refused before any read.
 pub async fn authenticate(
     store: &Store,
+    meter: &UsageMeter,
     headers: &HeaderMap,
     required: Scope,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
-    let checked = check_presented_key(store, headers, required, now).await;
+    let checked = check_presented_key(store, meter, headers, required, now).await;
     match &checked {
         // Its ids were noted when the key was found (`check_presented_key`).
         Ok(_) => telemetry::note_authentication(Authentication::Allowed),
@@ -72,6 +73,7 @@ pub async fn authenticate(
 
 async fn check_presented_key(
     store: &Store,
+    meter: &UsageMeter,
     headers: &HeaderMap,
     required: Scope,
     now: SystemTime,
@@ -94,7 +96,7 @@ async fn check_presented_key(
         indexed
     };
     let principal = check(&current, required, now)?;
-    record_use(store, &principal, now).await;
+    record_use(meter, &principal, now).await;
     Ok(principal)
 }
 
@@ -110,37 +112,26 @@ fn check(record: &ApiKeyRecord, required: Scope, now: SystemTime) -> Result<Prin
     if !record.org_is_active {
         return Err(AuthError::OrganizationInactive);
     }
-    let scopes = Scopes::parse(&record.scopes).map_err(|err| {
-        tracing::error!(key_id = %record.key_id, error = %err, "stored key has unusable scopes");
-        AuthError::InsufficientScope(required)
-    })?;
-    if !scopes.allows(required) {
+    if !record.scopes.allows(required) {
         return Err(AuthError::InsufficientScope(required));
     }
-    let environment = Environment::parse(&record.environment).ok_or_else(|| {
-        AuthError::Store(StoreError::Corrupt(format!(
-            "key {} has environment `{}`",
-            record.key_id, record.environment
-        )))
-    })?;
     Ok(Principal {
         org_id: record.org_id.clone(),
         key_id: record.key_id.clone(),
-        environment,
-        scopes,
+        environment: record.environment,
+        scopes: record.scopes.clone(),
     })
 }
 
-/// Counts the request for its key and day; the store writes the counts with `last_used_at` at most once
+/// Counts the request for its key and day; the meter writes the counts with `last_used_at` at most once
 /// a minute per key per instance. A failure here never fails the request (its counts are kept for the next
 /// write).
-async fn record_use(store: &Store, principal: &Principal, now: SystemTime) {
-    if let Err(err) = store
+async fn record_use(meter: &UsageMeter, principal: &Principal, now: SystemTime) {
+    if let Err(err) = meter
         .record_use(
             &principal.org_id,
             &principal.key_id,
-            principal.environment.as_str(),
-            &timestamp(now),
+            principal.environment,
             now,
         )
         .await
@@ -150,11 +141,11 @@ async fn record_use(store: &Store, principal: &Principal, now: SystemTime) {
 }
 
 /// Registers the graceful-shutdown hook of a function that authenticates: before Lambda ends the instance
-/// (SIGTERM, about 500 ms ahead), the usage it counted and has not written yet is written. Call once in
-/// `main`, before the runtime loop starts.
-pub async fn flush_usage_at_shutdown(store: Store) {
+/// (SIGTERM, about 500 ms ahead), the usage its meter counted and has not written yet is written. Call once
+/// in `main`, before the runtime loop starts.
+pub async fn flush_usage_at_shutdown(meter: UsageMeter) {
     lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
-        match store.flush_usage(SystemTime::now()).await {
+        match meter.flush(SystemTime::now()).await {
             Ok(keys) => {
                 tracing::info!(keys, "usage written at shutdown");
                 telemetry::record_usage_flush(keys);

@@ -9,6 +9,9 @@ use rand::rngs::SysRng;
 use rand::TryRng;
 use sha2::{Digest, Sha256};
 
+use access::Environment;
+use config::{ConfigError, Variables};
+
 /// Length of the part after `mem_{environment}_`: 34 random base62 characters (about 202 bits) and a
 /// 6-character checksum.
 pub const RANDOM_PART_LEN: usize = ENTROPY_CHARS + CHECKSUM_CHARS;
@@ -20,32 +23,6 @@ pub const CHECKSUM_CHARS: usize = 6;
 pub const KEY_PREFIX_VISIBLE_CHARS: usize = 15;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// The two kinds of key: `live` counts against billing, `test` is the free sandbox.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Environment {
-    Live,
-    Test,
-}
-
-impl Environment {
-    /// The name used in keys and in the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Live => "live",
-            Environment::Test => "test",
-        }
-    }
-
-    /// The environment named exactly `live` or `test`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "live" => Some(Environment::Live),
-            "test" => Some(Environment::Test),
-            _ => None,
-        }
-    }
-}
 
 /// The OS random source failed: no key or id can be made safely.
 #[derive(Debug, thiserror::Error)]
@@ -164,21 +141,20 @@ pub struct DerivationSecret(hmac::Hmac<Sha256>);
 /// Shortest accepted derivation secret, in bytes: HMAC-SHA256's own key size.
 pub const MIN_DERIVATION_SECRET_BYTES: usize = 32;
 
-/// Why the derivation secret could not be read at start-up.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "KEY_DERIVATION_SECRET must be set to at least 32 bytes (a random 64-hex-character string)"
-)]
-pub struct MissingDerivationSecret;
+/// What `KEY_DERIVATION_SECRET` must hold, as a refusal says it.
+const DERIVATION_SECRET_EXPECTED: &str = "at least 32 bytes (a random 64-hex-character string)";
 
 impl DerivationSecret {
     /// `KEY_DERIVATION_SECRET`, read once per cold start by the functions that create keys: without it they
-    /// refuse to start rather than create keys no retry could show again.
-    pub fn from_env() -> Result<Self, MissingDerivationSecret> {
-        std::env::var("KEY_DERIVATION_SECRET")
-            .ok()
-            .and_then(|text| Self::new(text.into_bytes()))
-            .ok_or(MissingDerivationSecret)
+    /// refuse to start rather than create keys no retry could show again. A refusal never echoes the value.
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        let refused = ConfigError {
+            name: "KEY_DERIVATION_SECRET",
+            value: None,
+            expected: DERIVATION_SECRET_EXPECTED,
+        };
+        let text = variables.secret("KEY_DERIVATION_SECRET", DERIVATION_SECRET_EXPECTED)?;
+        Self::new(text.into_bytes()).ok_or(refused)
     }
 
     /// A secret of at least [`MIN_DERIVATION_SECRET_BYTES`] bytes; `None` for a shorter one.

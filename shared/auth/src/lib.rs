@@ -7,18 +7,18 @@ mod authenticate;
 mod clock;
 mod credentials;
 mod key;
+mod meter;
 mod required;
-mod scope;
 
+pub use access::{Environment, Scope, ScopeError, Scopes};
 pub use authenticate::{
     authenticate, flush_usage_at_shutdown, AuthError, Principal, LAST_USED_RESOLUTION,
 };
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
 pub use key::{
-    new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret, Environment,
-    KeyGenerationError, MissingDerivationSecret, KEY_PREFIX_VISIBLE_CHARS,
-    MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
+    new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret, KeyGenerationError,
+    KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
 };
-pub use required::{required_scope, ROUTE_SCOPES};
-pub use scope::{Scope, ScopeError, Scopes};
+pub use meter::UsageMeter;
+pub use required::{route_exception, scope_by_method, ROUTE_SCOPES};

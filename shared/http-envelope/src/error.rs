@@ -13,7 +13,7 @@ pub struct ApiError {
     /// The request field at fault, when one is.
     pub param: Option<String>,
     /// The methods a path accepts, sent as `Allow` with a 405.
-    pub allow: Option<&'static str>,
+    pub allow: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -67,13 +67,14 @@ impl ApiError {
     }
 
     /// 405 for a known path asked with a method it does not accept; `allow` lists the ones it does.
-    pub fn method_not_allowed(allow: &'static str) -> Self {
+    pub fn method_not_allowed(allow: String) -> Self {
+        let message = format!("This path accepts only {allow}.");
         Self {
             allow: Some(allow),
             ..Self::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                format!("This path accepts only {allow}."),
+                message,
             )
         }
     }
@@ -118,10 +119,11 @@ impl ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if let Some(allow) = self.allow {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        if let Some(allow) = self
+            .allow
+            .and_then(|allow| HeaderValue::from_str(&allow).ok())
+        {
+            response.headers_mut().insert(header::ALLOW, allow);
         }
         response
     }

@@ -5,11 +5,13 @@
 mod body;
 mod error;
 mod fields;
+mod route;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::OnceLock;
 use std::time::Duration;
+
+use config::{ConfigError, Variables};
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::request::RequestContext;
@@ -20,24 +22,13 @@ use tracing::Instrument;
 pub use body::{json_object, MAX_BODY_BYTES};
 pub use error::ApiError;
 pub use fields::JsonObject;
+pub use route::{find_route, Access, Endpoint, Matched, PathParameters, Route, Verb};
 
 /// The request header that makes a create safe to retry (Stripe's convention): signup and key creation.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 /// The header every response carries, with the Lambda request id, so a user's report can be found in the logs.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// A path a function serves and the methods it accepts there (sent as `Allow` with a 405). Each function
-/// exports its table as `ROUTES`; a test checks it against `template.yaml` and the local router.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Route {
-    /// As API Gateway and `cargo lambda watch` write it: `/v1/account/api-keys/{key_id}`.
-    pub path: &'static str,
-    /// Comma-separated methods, as in an `Allow` header: `HEAD` wherever `GET`, `OPTIONS` last (a test in
-    /// `tests/tests/api/stack.rs` holds every function's table to that). [`dispatch`] answers `OPTIONS`
-    /// and any method not listed itself.
-    pub allow: &'static str,
-}
 
 /// What a handler that meets only HTTP-level errors returns (`health`); the others return `api_errors::Outcome`.
 pub type HandlerResult = Result<Response<Body>, ApiError>;
@@ -163,60 +154,87 @@ pub fn request_id(request: &Request) -> String {
 /// retry loops it would take, ends in API Gateway's 503 instead of ours (`stack.rs` checks it).
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(6);
 
-/// [`REQUEST_DEADLINE`], or `REQUEST_DEADLINE_MS` where the environment sets it (the end-to-end run's
-/// patient limits); read once.
-pub fn request_deadline() -> Duration {
-    static DEADLINE: OnceLock<Duration> = OnceLock::new();
-    *DEADLINE.get_or_init(|| {
-        std::env::var("REQUEST_DEADLINE_MS")
-            .ok()
-            .and_then(|ms| ms.parse().ok())
-            .map_or(REQUEST_DEADLINE, Duration::from_millis)
-    })
+/// How the functions that answer HTTP requests behave: read once, in `main`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// [`REQUEST_DEADLINE`], or `REQUEST_DEADLINE_MS` (the end-to-end run's patient limits).
+    pub request_deadline: Duration,
 }
 
-/// Runs one request through `handler`, after the checks every route shares: the request's route among
-/// `routes` (the function's `ROUTES`), `OPTIONS` answered with the route's `Allow` (as on API Gateway, whose
-/// routes are `ANY`), `HEAD` served as `GET` without the body (RFC 9110: uptime monitors probe with it), any
-/// other method the route does not list a 405. Turns an error into its JSON envelope (through the error's one
-/// mapping to [`ApiError`]), stamps the request id on the response, and ends with the request's one log
-/// line and metrics (`telemetry::finish_request`).
-pub async fn dispatch<F, Fut, E>(
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            request_deadline: REQUEST_DEADLINE,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// `REQUEST_DEADLINE_MS` (a whole number of milliseconds), [`REQUEST_DEADLINE`] when unset.
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            request_deadline: variables.millis("REQUEST_DEADLINE_MS", REQUEST_DEADLINE)?,
+        })
+    }
+}
+
+/// Runs one request through the route table `routes` (the function's `ROUTES`): finds the request's route
+/// (none: our JSON 404), answers `OPTIONS` with the route's `Allow` (as on API Gateway, whose routes are
+/// `ANY`), serves `HEAD` as `GET` without the body (RFC 9110: uptime monitors probe with it), refuses any
+/// other method the route does not declare (405 with `Allow`), and hands `handler` the request with the
+/// matched operation, its access and the path's parameters, within `config`'s deadline. Turns an error into
+/// its JSON envelope (through the error's one mapping to [`ApiError`]), stamps the request id on the
+/// response, and ends with the request's one log line and metrics (`telemetry::finish_request`).
+pub async fn dispatch<Op, F, Fut, E>(
     mut request: Request,
-    routes: &[Route],
+    routes: &'static [Route<Op>],
+    config: HttpConfig,
     handler: F,
 ) -> Response<Body>
 where
-    F: FnOnce(Request) -> Fut,
+    Op: Copy,
+    F: FnOnce(Request, Matched<Op>) -> Fut,
     Fut: Future<Output = Result<Response<Body>, E>>,
     E: Into<ApiError>,
 {
     let started = std::time::Instant::now();
     let request_id = request_id(&request);
     let method = request.method().clone();
-    let route = matching_route(routes, request.uri().path());
-    let route_label = route.map_or(UNMATCHED_ROUTE, |route| route.path);
+    let found = find_route(routes, request.uri().path());
+    let route_label = found
+        .as_ref()
+        .map_or(UNMATCHED_ROUTE, |(route, _)| route.path);
     let span =
         tracing::info_span!("request", request_id = %request_id, %method, route = route_label);
     // HEAD is served as GET (and allowed wherever GET is); `method` keeps HEAD for the body and the line.
     if method == Method::HEAD {
         *request.method_mut() = Method::GET;
     }
-    let early = match route {
-        Some(route) if method == Method::OPTIONS => Some(Ok(options_response(route))),
-        Some(route) => refuse_method(route, request.method()).map(Err),
-        None => None,
+    let decided: Result<Matched<Op>, Result<Response<Body>, ApiError>> = match found {
+        None => Err(Err(ApiError::route_not_found(request.uri().path()))),
+        Some((route, _)) if method == Method::OPTIONS => Err(Ok(options_response(route))),
+        Some((route, parameters)) => {
+            match Verb::of(&method).and_then(|verb| route.endpoint(verb)) {
+                Some(endpoint) => Ok(Matched {
+                    operation: endpoint.operation,
+                    access: endpoint.access,
+                    parameters,
+                }),
+                None => Err(Err(ApiError::method_not_allowed(route.allow()))),
+            }
+        }
     };
+    let deadline = config.request_deadline;
     let answer = async move {
-        let outcome = match early {
-            Some(outcome) => outcome,
+        let outcome = match decided {
+            Err(early) => early,
             // Boxed: one allocation keeps the request future shallow enough for the compiler's layout limit.
-            None => {
-                match tokio::time::timeout(request_deadline(), Box::pin(handler(request))).await {
+            Ok(matched) => {
+                match tokio::time::timeout(deadline, Box::pin(handler(request, matched))).await {
                     Ok(outcome) => outcome.map_err(Into::into),
                     Err(_) => {
                         tracing::error!(
-                            deadline_ms = request_deadline().as_millis() as u64,
+                            deadline_ms = deadline.as_millis() as u64,
                             "request deadline passed"
                         );
                         Err(ApiError::unavailable())
@@ -254,45 +272,16 @@ where
 /// The route label of a request no route of the function matches (the `$default` route's 404s).
 pub const UNMATCHED_ROUTE: &str = "$default";
 
-/// The route among `routes` whose template matches `path` segment by segment (`{name}` matches any one
-/// non-empty segment).
-fn matching_route<'r>(routes: &'r [Route], path: &str) -> Option<&'r Route> {
-    routes.iter().find(|route| {
-        let mut template = route.path.split('/');
-        let mut actual = path.split('/');
-        loop {
-            match (template.next(), actual.next()) {
-                (None, None) => return true,
-                (Some(expected), Some(segment)) => {
-                    let parameter = expected.starts_with('{') && expected.ends_with('}');
-                    if !(parameter && !segment.is_empty() || expected == segment) {
-                        return false;
-                    }
-                }
-                _ => return false,
-            }
-        }
-    })
-}
-
-/// The 405 for a method `route` does not list, or `None`.
-fn refuse_method(route: &Route, method: &Method) -> Option<ApiError> {
-    let listed = route
-        .allow
-        .split(',')
-        .any(|allowed| allowed.trim() == method.as_str());
-    (!listed).then(|| ApiError::method_not_allowed(route.allow))
-}
-
 /// `OPTIONS`: 204 with the route's `Allow`, and no CORS headers: the API is called from servers and from
 /// its own dashboard (same origin), never from another site's page.
-fn options_response(route: &Route) -> Response<Body> {
+fn options_response<Op: Copy>(route: &Route<Op>) -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;
-    response.headers_mut().insert(
-        lambda_http::http::header::ALLOW,
-        HeaderValue::from_static(route.allow),
-    );
+    if let Ok(allow) = HeaderValue::from_str(&route.allow()) {
+        response
+            .headers_mut()
+            .insert(lambda_http::http::header::ALLOW, allow);
+    }
     response
 }
 
@@ -310,23 +299,74 @@ where
     .await
 }
 
-/// Sets up what an operator sees of `function`: its logs through `tracing` (JSON when the function's log
-/// format is JSON, as `template.yaml` sets it; the level from `RUST_LOG` or Lambda's `AWS_LAMBDA_LOG_LEVEL`)
-/// and its metrics in CloudWatch EMF. Call once at the top of `main`.
-pub fn init_telemetry(function: &'static str) {
-    init_tracing();
-    telemetry::init_metrics(function);
+/// How a function logs and reports metrics: read once, in `main`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TelemetryConfig {
+    /// JSON lines when the function's log format is JSON (`AWS_LAMBDA_LOG_FORMAT`, as `template.yaml` sets it).
+    pub json_logs: bool,
+    /// `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL`, else `info`.
+    pub log_directives: String,
+    /// `LOG_STYLE`: `lambda` (the default: the structured request line) or `dev` (`make dev`: one short
+    /// readable line per request).
+    pub style: telemetry::LogStyle,
+    /// Whether EMF metrics are written: on unless `EMF_METRICS=0`, and off under `LOG_STYLE=dev` unless
+    /// `EMF_METRICS=1`.
+    pub emf_metrics: bool,
 }
 
-fn init_tracing() {
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
-        .is_ok_and(|format| format.eq_ignore_ascii_case("json"));
-    let directives = std::env::var("RUST_LOG")
-        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_lowercase()))
-        .unwrap_or_else(|_| "info".to_owned());
+impl TelemetryConfig {
+    /// `AWS_LAMBDA_LOG_FORMAT`, `RUST_LOG` / `AWS_LAMBDA_LOG_LEVEL`, `LOG_STYLE` and `EMF_METRICS`.
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        let style = variables
+            .parsed("LOG_STYLE", "lambda or dev", |value| match value {
+                "lambda" => Some(telemetry::LogStyle::Lambda),
+                "dev" => Some(telemetry::LogStyle::Dev),
+                _ => None,
+            })?
+            .unwrap_or(telemetry::LogStyle::Lambda);
+        Ok(Self {
+            json_logs: variables
+                .text("AWS_LAMBDA_LOG_FORMAT")
+                .is_some_and(|format| format.eq_ignore_ascii_case("json")),
+            log_directives: variables
+                .text("RUST_LOG")
+                .map(str::to_owned)
+                .or_else(|| {
+                    variables
+                        .text("AWS_LAMBDA_LOG_LEVEL")
+                        .map(str::to_lowercase)
+                })
+                .unwrap_or_else(|| "info".to_owned()),
+            style,
+            emf_metrics: variables
+                .flag("EMF_METRICS")?
+                .unwrap_or(style == telemetry::LogStyle::Lambda),
+        })
+    }
+}
+
+/// Sets up what an operator sees of `function`: its logs through `tracing` and its metrics in CloudWatch
+/// EMF, as `config` says. Call once at the top of `main`.
+pub fn init_telemetry(function: &'static str, config: &TelemetryConfig) {
+    telemetry::set_log_style(config.style);
     // Only fails if a subscriber is already set, which leaves logging working.
-    let _ =
-        tracing::subscriber::set_global_default(log_subscriber(&directives, json, std::io::stdout));
+    let _ = tracing::subscriber::set_global_default(log_subscriber(
+        &config.log_directives,
+        config.json_logs,
+        std::io::stdout,
+    ));
+    if config.emf_metrics {
+        telemetry::init_metrics(function);
+    }
+}
+
+/// Reads a function's configuration from the process's environment with `read`, once, in `main`; a value
+/// it refuses ends the init with a message naming the variable and what it expects (Lambda shows it as the
+/// init error).
+pub fn read_config<T>(
+    read: impl FnOnce(&Variables) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    read(&Variables::from_process()).inspect_err(|err| eprintln!("configuration refused: {err}"))
 }
 
 /// The crates whose logs may go above `info` when `RUST_LOG` asks: the service's own. Every other crate is
@@ -388,9 +428,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_request_still_running_at_the_deadline_gets_our_503() {
-        let request = Request::default();
+        const ROUTES: &[Route<()>] = &[Route {
+            path: "/",
+            endpoints: &[Endpoint::get(Access::Public, ())],
+        }];
+        let mut request = Request::default();
+        *request.uri_mut() = "/".parse().expect("uri");
         let started = tokio::time::Instant::now();
-        let response = dispatch(request, &[], |_| async {
+        let response = dispatch(request, ROUTES, HttpConfig::default(), |_, _| async {
             std::future::pending::<Result<Response<Body>, ApiError>>().await
         })
         .await;
@@ -402,28 +447,13 @@ mod tests {
     }
 
     #[test]
-    fn a_path_matches_the_route_template_segment_by_segment() {
-        const ROUTES: &[Route] = &[
-            Route {
-                path: "/v1/account/api-keys",
-                allow: "GET, HEAD, POST, OPTIONS",
-            },
-            Route {
-                path: "/v1/account/api-keys/{key_id}",
-                allow: "PATCH, DELETE, OPTIONS",
-            },
-        ];
-        let matched = |path| matching_route(ROUTES, path).map(|route| route.path);
+    fn an_unusable_request_deadline_fails_the_init_naming_it() {
+        let variables = Variables::from_pairs([("REQUEST_DEADLINE_MS", "6s")]);
+        let err = HttpConfig::from_variables(&variables).expect_err("refused");
+        assert_eq!(err.name, "REQUEST_DEADLINE_MS");
         assert_eq!(
-            matched("/v1/account/api-keys"),
-            Some("/v1/account/api-keys")
+            HttpConfig::from_variables(&Variables::default()),
+            Ok(HttpConfig::default())
         );
-        assert_eq!(
-            matched("/v1/account/api-keys/key_1"),
-            Some("/v1/account/api-keys/{key_id}")
-        );
-        assert_eq!(matched("/v1/account/api-keys/"), None);
-        assert_eq!(matched("/v1/account/api-keys/key_1/x"), None);
-        assert_eq!(matched("/v1/account"), None);
     }
 }

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use config::{ConfigError, Variables};
 use rustls::pki_types::{pem::PemObject, CertificateDer};
 
 use crate::schema::{PARTITION_KEY, SORT_KEY};
@@ -35,16 +36,16 @@ pub enum TrustRoots {
 }
 
 impl TrustRoots {
-    /// `DYNAMODB_TLS_ROOTS`: `native`, `file:<path of a PEM file>`, or unset (or anything else) for the AWS
-    /// roots.
-    pub fn parse(setting: Option<&str>) -> Self {
+    /// `DYNAMODB_TLS_ROOTS`: `native`, `file:<path of a PEM file>`, or unset for the AWS roots; anything else
+    /// is refused.
+    pub fn parse(setting: Option<&str>) -> Option<Self> {
         match setting {
-            Some("native") => Self::Native,
+            None => Some(Self::AwsOnly),
+            Some("native") => Some(Self::Native),
             Some(value) => match value.strip_prefix("file:") {
-                Some(path) if !path.is_empty() => Self::File(PathBuf::from(path)),
-                _ => Self::AwsOnly,
+                Some(path) if !path.is_empty() => Some(Self::File(PathBuf::from(path))),
+                _ => None,
             },
-            None => Self::AwsOnly,
         }
     }
 }
@@ -57,16 +58,28 @@ impl TrustRoots {
 /// where DynamoDB answers slower than DynamoDB Local on loopback).
 pub const CONNECT_AT_INIT_BELOW_MB: u32 = 256;
 
-/// Whether to open the connection during init: `DYNAMODB_CONNECT_AT_INIT` when it is `1`/`true` or
-/// `0`/`false`, else whether `memory_mb` (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets) is below
-/// [`CONNECT_AT_INIT_BELOW_MB`]; without it (not on Lambda), no.
-pub fn connect_at_init(setting: Option<&str>, memory_mb: Option<&str>) -> bool {
-    match setting.map(str::trim) {
-        Some("1" | "true") => true,
-        Some("0" | "false") => false,
-        _ => memory_mb
-            .and_then(|memory| memory.trim().parse::<u32>().ok())
-            .is_some_and(|memory| memory < CONNECT_AT_INIT_BELOW_MB),
+/// Whether to open the connection during init: `setting` (`DYNAMODB_CONNECT_AT_INIT`) when given, else
+/// whether `memory_mb` (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, which Lambda sets) is below
+/// [`CONNECT_AT_INIT_BELOW_MB`]; without either (not on Lambda), no.
+pub fn connect_at_init(setting: Option<bool>, memory_mb: Option<u32>) -> bool {
+    setting.unwrap_or_else(|| memory_mb.is_some_and(|memory| memory < CONNECT_AT_INIT_BELOW_MB))
+}
+
+/// Where the store works: its table and how its client reaches DynamoDB. Read once, in `main`.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// `TABLE_NAME`, required.
+    pub table: String,
+    pub client: ClientSettings,
+}
+
+impl StoreConfig {
+    /// `TABLE_NAME` and the client's settings ([`ClientSettings::from_variables`]).
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: variables.required("TABLE_NAME", "the name of the service's DynamoDB table")?,
+            client: ClientSettings::from_variables(variables)?,
+        })
     }
 }
 
@@ -77,6 +90,9 @@ pub struct ClientSettings {
     pub endpoint: Option<String>,
     /// `Some` pins a region and static credentials (DynamoDB Local, tests); `None` uses the SDK's chain.
     pub local_region: Option<String>,
+    /// `AWS_REGION` where the credentials are in the environment too (`AWS_ACCESS_KEY_ID`, as on Lambda):
+    /// the configuration is then built from them directly, skipping aws-config's provider chains.
+    pub environment_region: Option<String>,
     /// Limit for one attempt (connect + call).
     pub attempt_timeout: Duration,
     /// Limit for the whole operation, retries included.
@@ -94,6 +110,7 @@ impl Default for ClientSettings {
         Self {
             endpoint: None,
             local_region: None,
+            environment_region: None,
             attempt_timeout: Duration::from_millis(1_000),
             operation_timeout: Duration::from_millis(2_500),
             max_attempts: 3,
@@ -104,36 +121,45 @@ impl Default for ClientSettings {
 }
 
 impl ClientSettings {
-    /// Reads `DYNAMODB_ATTEMPT_TIMEOUT_MS`, `DYNAMODB_OPERATION_TIMEOUT_MS` and `DYNAMODB_MAX_ATTEMPTS`,
-    /// keeping the defaults for any that is unset or not a number, `DYNAMODB_TLS_ROOTS`
-    /// ([`TrustRoots::parse`]) and whether to connect at init ([`connect_at_init`]).
-    pub fn from_env() -> Self {
+    /// `DYNAMODB_ATTEMPT_TIMEOUT_MS`, `DYNAMODB_OPERATION_TIMEOUT_MS` and `DYNAMODB_MAX_ATTEMPTS` (the
+    /// defaults when unset), `DYNAMODB_TLS_ROOTS` ([`TrustRoots::parse`]), `DYNAMODB_CONNECT_AT_INIT` and
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` ([`connect_at_init`]), `AWS_ENDPOINT_URL_DYNAMODB`, and `AWS_REGION`
+    /// with `AWS_ACCESS_KEY_ID`. A value set but unusable is refused.
+    pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
         let defaults = Self::default();
-        let millis = |name: &str, default: Duration| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map(Duration::from_millis)
-                .unwrap_or(default)
-        };
-        Self {
-            endpoint: None,
+        let connect_setting = variables.flag("DYNAMODB_CONNECT_AT_INIT")?;
+        let memory_mb = variables.parsed(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            "the function's memory size in MB",
+            |value| value.parse::<u32>().ok(),
+        )?;
+        let region = variables.text("AWS_REGION").map(str::to_owned);
+        Ok(Self {
+            endpoint: variables
+                .text("AWS_ENDPOINT_URL_DYNAMODB")
+                .map(str::to_owned),
             local_region: None,
-            attempt_timeout: millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout),
-            operation_timeout: millis("DYNAMODB_OPERATION_TIMEOUT_MS", defaults.operation_timeout),
-            max_attempts: std::env::var("DYNAMODB_MAX_ATTEMPTS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .filter(|n| *n >= 1)
+            environment_region: region.filter(|_| variables.text("AWS_ACCESS_KEY_ID").is_some()),
+            attempt_timeout: variables
+                .millis("DYNAMODB_ATTEMPT_TIMEOUT_MS", defaults.attempt_timeout)?,
+            operation_timeout: variables
+                .millis("DYNAMODB_OPERATION_TIMEOUT_MS", defaults.operation_timeout)?,
+            max_attempts: variables
+                .parsed(
+                    "DYNAMODB_MAX_ATTEMPTS",
+                    "a whole number, at least 1",
+                    |value| value.parse::<u32>().ok().filter(|n| *n >= 1),
+                )?
                 .unwrap_or(defaults.max_attempts),
-            trust_roots: TrustRoots::parse(std::env::var("DYNAMODB_TLS_ROOTS").ok().as_deref()),
-            connect_at_init: connect_at_init(
-                std::env::var("DYNAMODB_CONNECT_AT_INIT").ok().as_deref(),
-                std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-                    .ok()
-                    .as_deref(),
-            ),
-        }
+            trust_roots: variables
+                .parsed(
+                    "DYNAMODB_TLS_ROOTS",
+                    "native, or file:<path of a PEM file> (unset: the AWS roots)",
+                    |value| TrustRoots::parse(Some(value)),
+                )?
+                .unwrap_or(TrustRoots::AwsOnly),
+            connect_at_init: connect_at_init(connect_setting, memory_mb),
+        })
     }
 
     /// Settings for DynamoDB Local at `endpoint`: fixed region, dummy credentials.
@@ -153,7 +179,7 @@ pub async fn build_client(settings: &ClientSettings) -> Client {
 
 /// The client's configuration, for callers that add to it (the tests' operation counter).
 ///
-/// On Lambda the region and credentials are in the environment (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, ...):
+/// On Lambda the region and credentials are in the environment ([`ClientSettings::environment_region`]):
 /// the configuration is then built from them directly, skipping aws-config's provider chains and profile
 /// files (measured by `make bench`). Anywhere else, aws-config's default chain is used.
 pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::config::Builder {
@@ -163,16 +189,14 @@ pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::confi
         Some(context) => builder.tls_context(context).build_https(),
         None => builder.build_https(),
     };
-    let environment_region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty());
-    let environment_credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
-    let mut config = match (&settings.local_region, environment_region) {
+    let mut config = match (&settings.local_region, &settings.environment_region) {
         (Some(region), _) => aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
             .credentials_provider(Credentials::new("local", "local", None, None, "local")),
-        (None, Some(region)) if environment_credentials => aws_sdk_dynamodb::Config::builder()
+        (None, Some(region)) => aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region))
+            .region(Region::new(region.clone()))
             .credentials_provider(EnvironmentVariableCredentialsProvider::new()),
         _ => aws_sdk_dynamodb::config::Builder::from(
             &aws_config::defaults(BehaviorVersion::latest())
@@ -192,12 +216,7 @@ pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::confi
         )
         .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
         .interceptor(crate::timing::CallTiming);
-    let endpoint = settings
-        .endpoint
-        .clone()
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
-        .filter(|url| !url.is_empty());
-    if let Some(endpoint) = endpoint {
+    if let Some(endpoint) = &settings.endpoint {
         config = config.endpoint_url(endpoint);
     }
     config
@@ -315,20 +334,18 @@ mod tests {
     }
 
     #[test]
-    fn the_trust_roots_setting_names_native_roots_or_a_file_and_anything_else_means_the_aws_roots()
-    {
-        assert_eq!(TrustRoots::parse(None), TrustRoots::AwsOnly);
-        assert_eq!(TrustRoots::parse(Some("native")), TrustRoots::Native);
+    fn the_trust_roots_setting_names_native_roots_or_a_file_and_anything_else_is_refused() {
+        assert_eq!(TrustRoots::parse(None), Some(TrustRoots::AwsOnly));
+        assert_eq!(TrustRoots::parse(Some("native")), Some(TrustRoots::Native));
         assert_eq!(
             TrustRoots::parse(Some("file:/tmp/bench ca.pem")),
-            TrustRoots::File(PathBuf::from("/tmp/bench ca.pem"))
+            Some(TrustRoots::File(PathBuf::from("/tmp/bench ca.pem")))
         );
-        for other in ["", "file:", "NATIVE", "aws", "/tmp/ca.pem", "file"] {
-            assert_eq!(
-                TrustRoots::parse(Some(other)),
-                TrustRoots::AwsOnly,
-                "{other:?}"
-            );
+        for other in ["file:", "NATIVE", "aws", "/tmp/ca.pem", "file"] {
+            assert_eq!(TrustRoots::parse(Some(other)), None, "{other:?}");
+            let variables = Variables::from_pairs([("DYNAMODB_TLS_ROOTS", other)]);
+            let err = ClientSettings::from_variables(&variables).expect_err("refused");
+            assert_eq!(err.name, "DYNAMODB_TLS_ROOTS", "{other:?}");
         }
     }
 
@@ -351,16 +368,54 @@ mod tests {
 
     #[test]
     fn small_functions_connect_at_init_unless_the_setting_says_otherwise() {
-        for memory in [Some("128"), Some("192"), Some("255")] {
+        for memory in [Some(128), Some(192), Some(255)] {
             assert!(connect_at_init(None, memory), "{memory:?}");
-            assert!(connect_at_init(Some("yes"), memory), "{memory:?}");
-            assert!(!connect_at_init(Some("0"), memory), "{memory:?}");
-            assert!(!connect_at_init(Some("false"), memory), "{memory:?}");
+            assert!(!connect_at_init(Some(false), memory), "{memory:?}");
         }
-        for memory in [Some("256"), Some("512"), Some("1769"), Some("lots"), None] {
+        for memory in [Some(256), Some(512), Some(1769), None] {
             assert!(!connect_at_init(None, memory), "{memory:?}");
-            assert!(connect_at_init(Some("1"), memory), "{memory:?}");
-            assert!(connect_at_init(Some("true"), memory), "{memory:?}");
+            assert!(connect_at_init(Some(true), memory), "{memory:?}");
         }
+        let read = |pairs: &[(&str, &str)]| {
+            ClientSettings::from_variables(&Variables::from_pairs(pairs.iter().copied()))
+                .map(|settings| settings.connect_at_init)
+        };
+        assert_eq!(
+            read(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")]),
+            Ok(true)
+        );
+        assert_eq!(
+            read(&[
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+                ("DYNAMODB_CONNECT_AT_INIT", "0")
+            ]),
+            Ok(false)
+        );
+        assert_eq!(read(&[("DYNAMODB_CONNECT_AT_INIT", "true")]), Ok(true));
+    }
+
+    #[test]
+    fn a_connect_at_init_setting_or_memory_size_that_is_not_one_is_refused() {
+        for (name, value) in [
+            ("DYNAMODB_CONNECT_AT_INIT", "yes"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "lots"),
+            ("DYNAMODB_ATTEMPT_TIMEOUT_MS", "1s"),
+            ("DYNAMODB_OPERATION_TIMEOUT_MS", "0"),
+            ("DYNAMODB_MAX_ATTEMPTS", "0"),
+        ] {
+            let variables = Variables::from_pairs([(name, value)]);
+            let err = ClientSettings::from_variables(&variables).expect_err("refused");
+            assert_eq!((err.name, err.value.as_deref()), (name, Some(value)));
+        }
+    }
+
+    #[test]
+    fn a_missing_table_name_fails_the_init_naming_it() {
+        let err = StoreConfig::from_variables(&Variables::default()).expect_err("refused");
+        assert_eq!(err.name, "TABLE_NAME");
+        assert_eq!(
+            err.to_string(),
+            "TABLE_NAME is not set: expected the name of the service's DynamoDB table"
+        );
     }
 }

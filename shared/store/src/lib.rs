@@ -10,7 +10,9 @@ pub mod schema;
 mod timing;
 mod usage;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use access::Scope;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -19,7 +21,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use client::{
     aws_trust_context, build_client, client_config, connect_at_init, open_connection,
-    ClientSettings, TrustRoots, AWS_ROOT_CERTIFICATES, CONNECT_AT_INIT_BELOW_MB,
+    ClientSettings, StoreConfig, TrustRoots, AWS_ROOT_CERTIFICATES, CONNECT_AT_INIT_BELOW_MB,
 };
 pub use lifecycle::{KeyChange, KeyPage, Rolling, ScopesChange};
 use records::{
@@ -28,7 +30,9 @@ use records::{
 };
 pub use records::{ApiKeyRecord, IdempotencyRecord, Item, OrganizationRecord};
 use schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
-pub use usage::{UsageRecord, USAGE_RETENTION, USAGE_WRITE_INTERVAL};
+pub use usage::{
+    UsageBatch, UsageRecord, USAGE_KEYS_PER_WRITE, USAGE_RETENTION, USAGE_WRITE_INTERVAL,
+};
 
 /// Why a store operation did not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -86,17 +90,56 @@ pub const TRANSACTION_CONFLICT_ATTEMPTS: u64 = 4;
 /// The pause before the n-th new try of a conflicted transaction is n times this.
 pub const TRANSACTION_CONFLICT_PAUSE: Duration = Duration::from_millis(20);
 
-/// How a write transaction ended, when DynamoDB answered.
-enum Transacted {
-    Committed,
-    /// A condition failed: the per-item reasons, in the order the items were given (`"None"` for the others).
-    Refused(Vec<String>),
+/// What a failed condition on one item of a write transaction means, named where the item is added
+/// ([`Transaction::push`]). When several items are refused at once, the first in this order is the
+/// answer: a used idempotency key means a replay, whatever else failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Refusal {
+    IdempotencyKeyUsed,
+    EmailTaken,
+    KeyChanged,
+    OrganizationInactive,
+    CallerRefused,
+    Contended,
+    AlreadyExists,
 }
 
-impl Transacted {
-    /// Whether the item at `index` is the one whose condition failed.
-    fn refused_at(reasons: &[String], index: usize) -> bool {
-        reasons.get(index).map(String::as_str) == Some("ConditionalCheckFailed")
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::IdempotencyKeyUsed => StoreError::IdempotencyKeyUsed,
+            Refusal::EmailTaken => StoreError::EmailTaken,
+            Refusal::KeyChanged => StoreError::KeyChanged,
+            Refusal::OrganizationInactive => StoreError::OrganizationInactive,
+            Refusal::CallerRefused => StoreError::CallerRefused,
+            Refusal::Contended => StoreError::Contended,
+            Refusal::AlreadyExists => StoreError::AlreadyExists,
+        }
+    }
+}
+
+/// The items of one write transaction, each with what its refusal means.
+#[derive(Default)]
+struct Transaction {
+    items: Vec<TransactWriteItem>,
+    refusals: Vec<Refusal>,
+}
+
+impl Transaction {
+    fn push(&mut self, item: TransactWriteItem, refused_means: Refusal) {
+        self.items.push(item);
+        self.refusals.push(refused_means);
+    }
+
+    /// What the cancellation `reasons` (one per item, in order) mean: the first refusal by precedence.
+    fn refusal(&self, reasons: &[String]) -> Refusal {
+        reasons
+            .iter()
+            .zip(&self.refusals)
+            .filter(|(reason, _)| reason.as_str() == "ConditionalCheckFailed")
+            .map(|(_, refusal)| *refusal)
+            .min()
+            .unwrap_or(Refusal::Contended)
     }
 }
 
@@ -105,7 +148,7 @@ impl Transacted {
 pub struct Caller<'a> {
     pub key_id: &'a str,
     /// The scope the change needs; the key must hold it (`admin` holds every scope).
-    pub scope: &'a str,
+    pub scope: Scope,
     /// Now, as stored timestamps are written: the key must expire after it.
     pub now: &'a str,
 }
@@ -125,8 +168,6 @@ pub enum RevocationGuard {
 pub struct Store {
     client: Client,
     table: String,
-    /// Requests counted by this instance and not yet written (shared by clones).
-    usage: usage::UsageBuffer,
 }
 
 impl Store {
@@ -135,22 +176,17 @@ impl Store {
         Self {
             client,
             table: table.into(),
-            usage: usage::UsageBuffer::default(),
         }
     }
 
-    /// Builds the client from the Lambda environment (`TABLE_NAME`, the SDK's own variables and the settings
-    /// [`ClientSettings::from_env`] reads), and opens its connection during init when the function is small
-    /// enough for that to shorten its cold start ([`connect_at_init`]).
-    pub async fn from_env() -> Result<Self, StoreError> {
-        let table = std::env::var("TABLE_NAME")
-            .map_err(|_| StoreError::Unavailable("TABLE_NAME is not set".to_owned()))?;
-        let settings = ClientSettings::from_env();
-        let client = build_client(&settings).await;
-        if settings.connect_at_init {
-            open_connection(&client, &table, settings.attempt_timeout).await;
+    /// Builds the client for `config` (read once, in `main`), and opens its connection during init when the
+    /// function is small enough for that to shorten its cold start ([`connect_at_init`]).
+    pub async fn connect(config: &StoreConfig) -> Self {
+        let client = build_client(&config.client).await;
+        if config.client.connect_at_init {
+            open_connection(&client, &config.table, config.client.attempt_timeout).await;
         }
-        Ok(Self::new(client, table))
+        Self::new(client, config.table.clone())
     }
 
     /// The underlying client, for set-up and tests.
@@ -170,6 +206,7 @@ impl Store {
         org: &OrganizationRecord,
         first_key: &ApiKeyRecord,
         idempotency: Option<&IdempotencyRecord>,
+        now: SystemTime,
     ) -> Result<(), StoreError> {
         let email_item = Item::from([
             (
@@ -182,24 +219,18 @@ impl Store {
             ),
             ("org_id".to_owned(), AttributeValue::S(org.org_id.clone())),
         ]);
-        let mut items = vec![
-            self.put_new(org.to_item())?,
-            self.put_new(email_item)?,
-            self.put_new(first_key.to_item())?,
-        ];
+        let mut transaction = Transaction::default();
+        transaction.push(self.put_new(org.to_item())?, Refusal::AlreadyExists);
+        transaction.push(self.put_new(email_item)?, Refusal::EmailTaken);
+        transaction.push(self.put_new(first_key.to_item())?, Refusal::AlreadyExists);
         if let Some(record) = idempotency {
-            items.push(self.put_idempotency_record(record)?);
+            transaction.push(
+                self.put_idempotency_record(record, now)?,
+                Refusal::IdempotencyKeyUsed,
+            );
         }
-        match self.transact("TransactWriteItems(signup)", items).await? {
-            Transacted::Committed => Ok(()),
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 3) => {
-                Err(StoreError::IdempotencyKeyUsed)
-            }
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 1) => {
-                Err(StoreError::EmailTaken)
-            }
-            Transacted::Refused(_) => Err(StoreError::AlreadyExists),
-        }
+        self.transact("TransactWriteItems(signup)", transaction)
+            .await
     }
 
     /// Stores a new key, in one transaction with what makes it allowed: the calling key is still active,
@@ -213,6 +244,7 @@ impl Store {
         caller: Caller<'_>,
         key_creations_below: u64,
         idempotency: Option<&IdempotencyRecord>,
+        now: SystemTime,
     ) -> Result<(), StoreError> {
         let counter = Update::builder()
             .table_name(&self.table)
@@ -231,31 +263,25 @@ impl Store {
             )
             .build()
             .map_err(build_error)?;
-        let mut items = vec![
-            self.put_new(key.to_item())?,
+        let mut transaction = Transaction::default();
+        transaction.push(self.put_new(key.to_item())?, Refusal::AlreadyExists);
+        transaction.push(
             self.caller_check(&key.org_id, caller)?,
+            Refusal::CallerRefused,
+        );
+        // Deactivated, or creations since the caller counted used up its room: it counts again.
+        transaction.push(
             TransactWriteItem::builder().update(counter).build(),
-        ];
+            Refusal::Contended,
+        );
         if let Some(record) = idempotency {
-            items.push(self.put_idempotency_record(record)?);
+            transaction.push(
+                self.put_idempotency_record(record, now)?,
+                Refusal::IdempotencyKeyUsed,
+            );
         }
-        match self
-            .transact("TransactWriteItems(create key)", items)
-            .await?
-        {
-            Transacted::Committed => Ok(()),
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 3) => {
-                Err(StoreError::IdempotencyKeyUsed)
-            }
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 1) => {
-                Err(StoreError::CallerRefused)
-            }
-            // Deactivated, or creations since the caller counted used up its room: it counts again.
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 2) => {
-                Err(StoreError::Contended)
-            }
-            Transacted::Refused(_) => Err(StoreError::AlreadyExists),
-        }
+        self.transact("TransactWriteItems(create key)", transaction)
+            .await
     }
 
     /// A transaction's check that the calling key is still active, unexpired and holds `caller.scope`, on
@@ -271,8 +297,14 @@ impl Store {
             .key(SORT_KEY, AttributeValue::S(key_sort(caller.key_id)))
             .condition_expression(CALLER_CONDITION)
             .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":scope", AttributeValue::S(caller.scope.to_owned()))
-            .expression_attribute_values(":admin", AttributeValue::S("admin".to_owned()))
+            .expression_attribute_values(
+                ":scope",
+                AttributeValue::S(caller.scope.as_str().to_owned()),
+            )
+            .expression_attribute_values(
+                ":admin",
+                AttributeValue::S(Scope::Admin.as_str().to_owned()),
+            )
             .expression_attribute_values(":now", AttributeValue::S(caller.now.to_owned()))
             .build()
             .map_err(build_error)?;
@@ -449,28 +481,6 @@ impl Store {
         Ok(())
     }
 
-    /// Counts every item in the table: for tests that prove nothing was half-written.
-    pub async fn count_items(&self) -> Result<usize, StoreError> {
-        let mut count = 0;
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(|err| unavailable("Scan", err))?;
-            count += output.items().len();
-            match output.last_evaluated_key {
-                Some(next) if !next.is_empty() => start_key = Some(next),
-                _ => return Ok(count),
-            }
-        }
-    }
-
     async fn get_item(&self, partition: &str, sort: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
@@ -490,9 +500,10 @@ impl Store {
     fn put_idempotency_record(
         &self,
         record: &IdempotencyRecord,
+        now: SystemTime,
     ) -> Result<TransactWriteItem, StoreError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
+        let now = now
+            .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
         let put = Put::builder()
@@ -520,7 +531,8 @@ impl Store {
     }
 
     /// Sends a write transaction, again (up to [`TRANSACTION_CONFLICT_ATTEMPTS`] times) while concurrent
-    /// transactions on the same items cancel it: nothing was written then.
+    /// transactions on the same items cancel it: nothing was written then. A refused condition is the
+    /// [`StoreError`] its item was pushed with.
     ///
     /// Each send is one SDK operation, for which the SDK fills in one `ClientRequestToken`: its own retries
     /// of an attempt whose answer was lost carry the same token, and DynamoDB answers them with the first
@@ -528,8 +540,8 @@ impl Store {
     async fn transact(
         &self,
         operation: &'static str,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<Transacted, StoreError> {
+        transaction: Transaction,
+    ) -> Result<(), StoreError> {
         for attempt in 0..TRANSACTION_CONFLICT_ATTEMPTS {
             if attempt > 0 {
                 tokio::time::sleep(TRANSACTION_CONFLICT_PAUSE * attempt as u32).await;
@@ -537,14 +549,14 @@ impl Store {
             let sent = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(items.clone()))
+                .set_transact_items(Some(transaction.items.clone()))
                 .send()
                 .await;
             match sent {
-                Ok(_) => return Ok(Transacted::Committed),
+                Ok(_) => return Ok(()),
                 Err(err) => match cancellation_reasons(&err) {
                     Some(reasons) if reasons.iter().any(|r| r == "ConditionalCheckFailed") => {
-                        return Ok(Transacted::Refused(reasons))
+                        return Err(transaction.refusal(&reasons).into())
                     }
                     Some(reasons) if reasons.iter().any(|r| r == "TransactionConflict") => {}
                     _ => return Err(unavailable(operation, err)),

@@ -2,13 +2,16 @@
 
 use std::collections::HashMap;
 
+use std::time::SystemTime;
+
+use access::{Environment, Scope, Scopes};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 
-use crate::records::{key_sort, org_partition, KEY_SORT_PREFIX, ORG_SORT};
+use crate::records::{key_sort, org_partition, scopes_value, KEY_SORT_PREFIX, ORG_SORT};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::{
-    build_error, unavailable, ApiKeyRecord, Caller, IdempotencyRecord, RevocationGuard, Store,
-    StoreError, Transacted, CALLER_CONDITION,
+    build_error, unavailable, ApiKeyRecord, Caller, IdempotencyRecord, Refusal, RevocationGuard,
+    Store, StoreError, Transaction, CALLER_CONDITION,
 };
 
 /// One page of an organisation's keys, newest first.
@@ -35,8 +38,8 @@ pub enum KeyChange<'a> {
 /// edits racing cannot widen a key between them).
 #[derive(Debug, Clone, Copy)]
 pub struct ScopesChange<'a> {
-    pub seen: &'a [String],
-    pub new: &'a [String],
+    pub seen: &'a Scopes,
+    pub new: &'a Scopes,
 }
 
 /// A roll: the successor to store, and what happens to the key it replaces.
@@ -81,8 +84,8 @@ impl KeyChange<'_> {
                 }
                 if let Some(scopes) = scopes {
                     condition.push_str(" AND scopes = :seen");
-                    values.insert(":seen".to_owned(), string_list(scopes.seen));
-                    values.insert(":scopes".to_owned(), string_list(scopes.new));
+                    values.insert(":seen".to_owned(), scopes_value(scopes.seen));
+                    values.insert(":scopes".to_owned(), scopes_value(scopes.new));
                     sets.push("scopes = :scopes");
                 }
                 format!("SET {}", sets.join(", "))
@@ -97,15 +100,6 @@ impl KeyChange<'_> {
     }
 }
 
-fn string_list(items: &[String]) -> AttributeValue {
-    AttributeValue::L(
-        items
-            .iter()
-            .map(|item| AttributeValue::S(item.clone()))
-            .collect(),
-    )
-}
-
 impl Store {
     /// Up to `limit` keys of an organisation, newest first (key ids sort by creation), starting after the
     /// key `starting_after`, only those of `environment` when given (strongly consistent). One query per
@@ -113,7 +107,7 @@ impl Store {
     pub async fn list_keys_page(
         &self,
         org_id: &str,
-        environment: Option<&str>,
+        environment: Option<Environment>,
         starting_after: Option<&str>,
         limit: usize,
     ) -> Result<KeyPage, StoreError> {
@@ -150,7 +144,7 @@ impl Store {
                     .filter_expression("environment = :environment")
                     .expression_attribute_values(
                         ":environment",
-                        AttributeValue::S(environment.to_owned()),
+                        AttributeValue::S(environment.as_str().to_owned()),
                     );
             }
             let output = query
@@ -179,6 +173,7 @@ impl Store {
         rolling: Rolling<'_>,
         caller: Caller<'_>,
         idempotency: Option<&IdempotencyRecord>,
+        now: SystemTime,
     ) -> Result<(), StoreError> {
         let org_id = rolling.successor.org_id.as_str();
         let rolls_itself = caller.key_id == rolling.rolled_key_id;
@@ -210,39 +205,40 @@ impl Store {
             );
         if rolls_itself {
             rolled = rolled
-                .expression_attribute_values(":scope", AttributeValue::S(caller.scope.to_owned()))
-                .expression_attribute_values(":admin", AttributeValue::S("admin".to_owned()));
+                .expression_attribute_values(
+                    ":scope",
+                    AttributeValue::S(caller.scope.as_str().to_owned()),
+                )
+                .expression_attribute_values(
+                    ":admin",
+                    AttributeValue::S(Scope::Admin.as_str().to_owned()),
+                );
         }
-        let mut items = vec![
+        let mut transaction = Transaction::default();
+        transaction.push(
             self.put_new(rolling.successor.to_item())?,
+            Refusal::AlreadyExists,
+        );
+        transaction.push(
             TransactWriteItem::builder()
                 .update(rolled.build().map_err(build_error)?)
                 .build(),
+            Refusal::KeyChanged,
+        );
+        transaction.push(
             self.organization_active_check(org_id)?,
-        ];
+            Refusal::OrganizationInactive,
+        );
         if !rolls_itself {
-            items.push(self.caller_check(org_id, caller)?);
+            transaction.push(self.caller_check(org_id, caller)?, Refusal::CallerRefused);
         }
-        let idempotency_at = items.len();
         if let Some(record) = idempotency {
-            items.push(self.put_idempotency_record(record)?);
+            transaction.push(
+                self.put_idempotency_record(record, now)?,
+                Refusal::IdempotencyKeyUsed,
+            );
         }
-        match self.transact("TransactWriteItems(roll)", items).await? {
-            Transacted::Committed => Ok(()),
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, idempotency_at) => {
-                Err(StoreError::IdempotencyKeyUsed)
-            }
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 1) => {
-                Err(StoreError::KeyChanged)
-            }
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 2) => {
-                Err(StoreError::OrganizationInactive)
-            }
-            Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 3) => {
-                Err(StoreError::CallerRefused)
-            }
-            Transacted::Refused(_) => Err(StoreError::AlreadyExists),
-        }
+        self.transact("TransactWriteItems(roll)", transaction).await
     }
 
     /// Changes one key and returns its new state.
@@ -304,21 +300,26 @@ impl Store {
                     .condition_expression("admin_revocations = :seen")
                     .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
                     .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()));
-                let items = vec![
+                let mut transaction = Transaction::default();
+                transaction.push(
                     TransactWriteItem::builder()
                         .update(key_update.build().map_err(build_error)?)
                         .build(),
+                    Refusal::KeyChanged,
+                );
+                transaction.push(
                     TransactWriteItem::builder()
                         .update(counter_update.build().map_err(build_error)?)
                         .build(),
-                ];
+                    Refusal::Contended,
+                );
                 match self
-                    .transact("TransactWriteItems(key change)", items)
-                    .await?
+                    .transact("TransactWriteItems(key change)", transaction)
+                    .await
                 {
-                    Transacted::Committed => self.get_key(org_id, key_id).await,
-                    Transacted::Refused(reasons) if Transacted::refused_at(&reasons, 0) => Ok(None),
-                    Transacted::Refused(_) => Err(StoreError::Contended),
+                    Ok(()) => self.get_key(org_id, key_id).await,
+                    Err(StoreError::KeyChanged) => Ok(None),
+                    Err(err) => Err(err),
                 }
             }
         }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use access::{Environment, Scopes};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, PARTITION_KEY, SORT_KEY};
@@ -39,8 +40,8 @@ pub struct ApiKeyRecord {
     pub org_id: String,
     pub name: String,
     pub key_prefix: String,
-    pub environment: String,
-    pub scopes: Vec<String>,
+    pub environment: Environment,
+    pub scopes: Scopes,
     pub key_hash: String,
     /// False once revoked; expiry is judged from `expires_at` at read time.
     pub is_active: bool,
@@ -183,11 +184,8 @@ impl ApiKeyRecord {
             ("org_id".to_owned(), s(&self.org_id)),
             ("name".to_owned(), s(&self.name)),
             ("key_prefix".to_owned(), s(&self.key_prefix)),
-            ("environment".to_owned(), s(&self.environment)),
-            (
-                "scopes".to_owned(),
-                AttributeValue::L(self.scopes.iter().map(|scope| s(scope)).collect()),
-            ),
+            ("environment".to_owned(), s(self.environment.as_str())),
+            ("scopes".to_owned(), scopes_value(&self.scopes)),
             (KEY_HASH_ATTRIBUTE.to_owned(), s(&self.key_hash)),
             ("is_active".to_owned(), AttributeValue::Bool(self.is_active)),
             (
@@ -210,23 +208,28 @@ impl ApiKeyRecord {
         item
     }
 
+    /// The key as stored; an environment or scope list this code does not write is [`StoreError::Corrupt`],
+    /// here, once, rather than wherever the key is used.
     pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         let scopes = match item.get("scopes") {
             Some(AttributeValue::L(values)) => values
                 .iter()
                 .map(|value| match value {
-                    AttributeValue::S(scope) => Ok(scope.clone()),
+                    AttributeValue::S(scope) => Ok(scope.as_str()),
                     _ => Err(corrupt("scopes")),
                 })
-                .collect::<Result<_, _>>()?,
+                .collect::<Result<Vec<_>, _>>()?,
             _ => return Err(corrupt("scopes")),
         };
+        let scopes = Scopes::parse(&scopes).map_err(|_| corrupt("scopes"))?;
+        let environment = Environment::parse(&string(item, "environment")?)
+            .ok_or_else(|| corrupt("environment"))?;
         Ok(Self {
             key_id: string(item, "key_id")?,
             org_id: string(item, "org_id")?,
             name: string(item, "name")?,
             key_prefix: string(item, "key_prefix")?,
-            environment: string(item, "environment")?,
+            environment,
             scopes,
             key_hash: string(item, KEY_HASH_ATTRIBUTE)?,
             is_active: boolean(item, "is_active")?,
@@ -276,7 +279,12 @@ impl IdempotencyRecord {
     }
 }
 
-fn corrupt(attribute: &str) -> StoreError {
+/// A key's scopes as stored: a list of their names, in order.
+pub(crate) fn scopes_value(scopes: &Scopes) -> AttributeValue {
+    AttributeValue::L(scopes.iter().map(|scope| s(scope.as_str())).collect())
+}
+
+pub(crate) fn corrupt(attribute: &str) -> StoreError {
     StoreError::Corrupt(format!(
         "attribute `{attribute}` is missing or of the wrong type"
     ))

@@ -11,6 +11,7 @@ mod facts;
 mod metric;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 pub use facts::{
@@ -20,6 +21,22 @@ pub use facts::{
 pub use metric::{
     flush_metrics, init_metrics, record_dynamodb_call, record_usage_flush, NAMESPACE,
 };
+
+/// How the request line is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogStyle {
+    /// On Lambda: every fact of the request as a structured field, for CloudWatch Logs Insights.
+    Lambda,
+    /// Under `make dev`: one short line a developer reads (`GET /v1/account 200 2.1 ms`, and the error code).
+    Dev,
+}
+
+static STYLE: OnceLock<LogStyle> = OnceLock::new();
+
+/// Chooses the request line's style, once, at init (the default is [`LogStyle::Lambda`]).
+pub fn set_log_style(style: LogStyle) {
+    let _ = STYLE.set(style);
+}
 
 /// True until the instance's first request has been logged: that request paid the cold start.
 static COLD_START: AtomicBool = AtomicBool::new(true);
@@ -43,6 +60,38 @@ pub struct RequestOutcome<'a> {
 pub fn finish_request(outcome: &RequestOutcome<'_>, facts: &RequestFacts) {
     let cold_start = COLD_START.swap(false, Ordering::Relaxed);
     let latency_ms = outcome.latency.as_secs_f64() * 1000.0;
+    if STYLE.get() == Some(&LogStyle::Dev) {
+        tracing::info!(
+            "{} {} {} {latency_ms:.1} ms{}",
+            outcome.method,
+            outcome.route,
+            outcome.status,
+            outcome
+                .code
+                .map(|code| format!(" {code}"))
+                .unwrap_or_default()
+        );
+    } else {
+        log_request_line(outcome, facts, latency_ms, cold_start);
+    }
+    metric::record_request(outcome.route, outcome.status, latency_ms, cold_start);
+    match facts.authentication {
+        Some(Authentication::Allowed) => metric::record_auth_outcome("allowed"),
+        Some(Authentication::Refused) => {
+            metric::record_auth_outcome(outcome.code.unwrap_or("refused"))
+        }
+        None => {}
+    }
+    flush_metrics();
+}
+
+/// The request line with every fact as a field.
+fn log_request_line(
+    outcome: &RequestOutcome<'_>,
+    facts: &RequestFacts,
+    latency_ms: f64,
+    cold_start: bool,
+) {
     tracing::info!(
         route = outcome.route,
         method = outcome.method,
@@ -57,13 +106,4 @@ pub fn finish_request(outcome: &RequestOutcome<'_>, facts: &RequestFacts) {
         request_id = outcome.request_id,
         "request"
     );
-    metric::record_request(outcome.route, outcome.status, latency_ms, cold_start);
-    match facts.authentication {
-        Some(Authentication::Allowed) => metric::record_auth_outcome("allowed"),
-        Some(Authentication::Refused) => {
-            metric::record_auth_outcome(outcome.code.unwrap_or("refused"))
-        }
-        None => {}
-    }
-    flush_metrics();
 }

@@ -362,7 +362,7 @@ fn pick(rows: &[Row], budget: Duration) -> Option<u32> {
 
 /// Whether the store connects at init by default at `memory_mb` (as it reads Lambda's environment).
 fn connects_at_init(memory_mb: u32) -> bool {
-    store::connect_at_init(None, Some(&memory_mb.to_string()))
+    store::connect_at_init(None, Some(memory_mb))
 }
 
 /// Each function's `MemorySize` in template.yaml (its own, else the Globals'), by its binary's name.
@@ -582,7 +582,7 @@ fn connection_table(
 ) -> String {
     let mut out = format!(
         "\n### Opening the DynamoDB connection during init, or at the first request\n\n\
-         `DYNAMODB_CONNECT_AT_INIT=1` makes `Store::from_env` send one eventually consistent `GetItem` of a key \
+         `DYNAMODB_CONNECT_AT_INIT=1` makes `Store::connect` send one eventually consistent `GetItem` of a key \
          that cannot exist during init, opening the connection (DNS, TCP, TLS) and running the SDK's \
          first-request set-up there: 0.5 read unit, $0.0000000625 per cold start. `0` leaves it all to the \
          first request, which pays it at the throttled share. Unset, the store connects at init below {} MB \

@@ -154,8 +154,8 @@ async fn last_used_at_is_written_at_most_once_a_minute() {
         (start + half_minute, false),
         (start + minute, true),
     ] {
-        let wrote = store
-            .record_use(&org.org_id, &org.admin_key_id, "live", &used(at), at)
+        let wrote = service_tests::usage_meter(&store)
+            .record_use(&org.org_id, &org.admin_key_id, auth::Environment::Live, at)
             .await
             .expect("record");
         assert_eq!(wrote, expected, "{at:?}");

@@ -6,7 +6,9 @@ use authorizer::{authorize, Decision};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::http::Method;
 use serde_json::json;
-use service_tests::{call, create_key, fresh_store, fresh_store_with, insert_key, sign_up};
+use service_tests::{
+    authorizer_service, call, create_key, fresh_store, fresh_store_with, insert_key, sign_up,
+};
 use store::{ClientSettings, Store};
 
 /// The sample event `name` with `key` in place of `${API_KEY}`.
@@ -18,9 +20,13 @@ fn event(name: &str, key: &str) -> ApiGatewayV2CustomAuthorizerV2Request {
 }
 
 async fn decide(store: &Store, name: &str, key: &str) -> Decision {
-    authorize(store, &event(name, key), SystemTime::now())
-        .await
-        .expect("the authorizer decides")
+    authorize(
+        &authorizer_service(store),
+        &event(name, key),
+        SystemTime::now(),
+    )
+    .await
+    .expect("the authorizer decides")
 }
 
 #[tokio::test]
@@ -104,12 +110,12 @@ async fn a_route_listed_as_admin_refuses_a_read_key_whatever_the_method() {
     let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
     let mut request = event("authorizer-allowed.json", &reader);
     request.route_key = Some("ANY /v1/account/api-keys".to_owned());
-    let decision = authorize(&store, &request, SystemTime::now())
+    let decision = authorize(&authorizer_service(&store), &request, SystemTime::now())
         .await
         .expect("decides");
     assert!(!decision.is_authorized);
     let admin = authorize(
-        &store,
+        &authorizer_service(&store),
         &event("authorizer-allowed.json", &org.admin_key),
         SystemTime::now(),
     )
@@ -140,7 +146,7 @@ async fn dynamodb_unreachable_is_undecided_not_a_refusal() {
     let store = fresh_store_with(ClientSettings::local(endpoint)).await;
     let key = auth::ApiKeySecret::generate(auth::Environment::Live).expect("random source");
     let undecided = authorize(
-        &store,
+        &authorizer_service(&store),
         &event("authorizer-allowed.json", key.expose()),
         SystemTime::now(),
     )
@@ -167,7 +173,7 @@ async fn a_corrupt_key_item_is_undecided_as_an_internal_error() {
         .await
         .expect("corrupt the item");
     let undecided = authorize(
-        &store,
+        &authorizer_service(&store),
         &event("authorizer-allowed.json", &org.admin_key),
         SystemTime::now(),
     )

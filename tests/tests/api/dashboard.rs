@@ -11,7 +11,7 @@ async fn the_page_and_its_assets_are_served_with_a_strict_csp_and_no_framing() {
         ("/dashboard/style.css", "text/css"),
     ] {
         let request = call(Method::GET, path).build();
-        let response = dashboard::handle(request).await;
+        let response = dashboard::handle(http_envelope::HttpConfig::default(), request).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let header = |name: &str| {
             response
@@ -76,7 +76,11 @@ async fn an_unknown_asset_is_our_json_404_and_post_a_405() {
 
 #[tokio::test]
 async fn head_on_the_page_has_its_headers_and_no_body() {
-    let response = dashboard::handle(call(Method::HEAD, "/dashboard").build()).await;
+    let response = dashboard::handle(
+        http_envelope::HttpConfig::default(),
+        call(Method::HEAD, "/dashboard").build(),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().contains_key("content-security-policy"));
     assert!(response.body().is_empty());

@@ -61,7 +61,7 @@ async fn patch_cannot_widen_scopes() {
         .await
         .expect("read")
         .expect("key");
-    assert_eq!(key.scopes, ["read"]);
+    assert_eq!(key.scopes.names(), ["read"]);
 }
 
 #[tokio::test]

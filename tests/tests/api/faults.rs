@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use lambda_http::http::{Method, StatusCode};
 use serde_json::json;
 use service_tests::{
-    call, create_key, fresh_store, fresh_store_with, sign_up, unique_email, Answer, Fault,
-    FaultyProxy,
+    call, count_items, create_key, fresh_store, fresh_store_with, sign_up, unique_email, Answer,
+    Fault, FaultyProxy,
 };
 use store::{build_client, ClientSettings, Store};
 
@@ -68,7 +68,7 @@ async fn assert_fault_is_a_prompt_503_then_recovers(fault: Fault) {
     );
     let org = sign_up(&direct).await;
     let (_, spare_id) = create_key(&direct, &org.admin_key, json!({"name": "spare"})).await;
-    let items_before = direct.count_items().await.expect("count");
+    let items_before = count_items(&direct).await;
 
     proxy.set(fault);
     for (route, answer, took) in every_route(&through_proxy, &org.admin_key, &spare_id).await {
@@ -84,7 +84,7 @@ async fn assert_fault_is_a_prompt_503_then_recovers(fault: Fault) {
 
     proxy.set(Fault::None);
     assert_eq!(
-        direct.count_items().await.expect("count"),
+        count_items(&direct).await,
         items_before,
         "{fault:?}: nothing half-written"
     );
@@ -156,7 +156,7 @@ async fn a_signup_whose_commit_answer_is_lost_is_retried_by_the_sdk_into_one_org
     assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
     assert_eq!(proxy.fault(), Fault::None, "an answer was lost");
     // Exactly one organisation: its item, its email reservation and its first key.
-    assert_eq!(direct.count_items().await.expect("count"), 3);
+    assert_eq!(count_items(&direct).await, 3);
     let key = answer.data()["api_key"]["key"].as_str().expect("key");
     let works = call(Method::GET, "/v1/account")
         .bearer(key)
@@ -206,11 +206,7 @@ async fn a_signup_that_timed_out_after_committing_is_recovered_by_retrying_with_
     );
     let message = first.body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("Idempotency-Key"), "{message}");
-    assert_eq!(
-        direct.count_items().await.expect("count"),
-        4,
-        "it committed"
-    );
+    assert_eq!(count_items(&direct).await, 4, "it committed");
 
     proxy.set(Fault::None);
     let retry = call(Method::POST, "/v1/signup")
@@ -219,11 +215,7 @@ async fn a_signup_that_timed_out_after_committing_is_recovered_by_retrying_with_
         .send(&through_proxy)
         .await;
     assert_eq!(retry.status, StatusCode::CREATED, "{:?}", retry.body);
-    assert_eq!(
-        direct.count_items().await.expect("count"),
-        4,
-        "one organisation"
-    );
+    assert_eq!(count_items(&direct).await, 4, "one organisation");
     let key = retry.data()["api_key"]["key"].as_str().expect("key");
     let works = call(Method::GET, "/v1/account")
         .bearer(key)

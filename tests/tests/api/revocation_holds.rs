@@ -100,7 +100,7 @@ async fn the_creation_transaction_refuses_a_caller_key_revoked_after_it_was_read
     key.key_hash = "0".repeat(64);
     let caller = Caller {
         key_id: &second_id,
-        scope: "admin",
+        scope: auth::Scope::Admin,
         now: "2026-01-01T00:00:01Z",
     };
     let counter = store
@@ -109,7 +109,15 @@ async fn the_creation_transaction_refuses_a_caller_key_revoked_after_it_was_read
         .expect("read")
         .expect("organisation")
         .key_creations;
-    let result = store.create_key(&key, caller, counter + 1, None).await;
+    let result = store
+        .create_key(
+            &key,
+            caller,
+            counter + 1,
+            None,
+            std::time::SystemTime::now(),
+        )
+        .await;
     assert!(
         matches!(result, Err(StoreError::CallerRefused)),
         "{result:?}"
@@ -135,7 +143,7 @@ async fn the_creation_transaction_refuses_a_caller_key_without_the_admin_scope()
     key.key_hash = "1".repeat(64);
     let caller = Caller {
         key_id: &reader_id,
-        scope: "admin",
+        scope: auth::Scope::Admin,
         now: "2026-01-01T00:00:01Z",
     };
     let counter = store
@@ -144,7 +152,15 @@ async fn the_creation_transaction_refuses_a_caller_key_without_the_admin_scope()
         .expect("read")
         .expect("organisation")
         .key_creations;
-    let result = store.create_key(&key, caller, counter + 1, None).await;
+    let result = store
+        .create_key(
+            &key,
+            caller,
+            counter + 1,
+            None,
+            std::time::SystemTime::now(),
+        )
+        .await;
     assert!(
         matches!(result, Err(StoreError::CallerRefused)),
         "{result:?}"

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use http_envelope::{Access, Route, Verb};
 use serde_yaml::Value as Yaml;
 use service_tests::fresh_store;
 
@@ -96,27 +97,156 @@ fn router_routes() -> RouteSet {
         .collect()
 }
 
-/// Each function's own `ROUTES`, by function.
-fn function_routes() -> [(&'static str, &'static [http_envelope::Route]); 5] {
+/// One route as a function's table declares it, whichever function's.
+struct Declared {
+    function: &'static str,
+    path: &'static str,
+    allow: String,
+    endpoints: Vec<(Verb, Access)>,
+}
+
+fn declared<Op: Copy>(function: &'static str, routes: &'static [Route<Op>]) -> Vec<Declared> {
+    routes
+        .iter()
+        .map(|route| Declared {
+            function,
+            path: route.path,
+            allow: route.allow(),
+            endpoints: route
+                .endpoints
+                .iter()
+                .map(|endpoint| (endpoint.verb, endpoint.access))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every function's own `ROUTES`: the one declaration the others are checked against.
+fn declared_routes() -> Vec<Declared> {
     [
-        ("health", health::ROUTES),
-        ("signup", signup::ROUTES),
-        ("account", account::ROUTES),
-        ("api-keys", api_keys::ROUTES),
-        ("dashboard", dashboard::ROUTES),
+        declared("health", health::ROUTES),
+        declared("signup", signup::ROUTES),
+        declared("account", account::ROUTES),
+        declared("api-keys", api_keys::ROUTES),
+        declared("dashboard", dashboard::ROUTES),
     ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// (path, function) from each function's own `ROUTES`, plus health's `$default`.
 fn served_routes() -> RouteSet {
-    let mut routes = RouteSet::new();
-    for (function, table) in function_routes() {
-        for route in table {
-            routes.insert((route.path.to_owned(), function.to_owned()));
-        }
-    }
+    let mut routes: RouteSet = declared_routes()
+        .iter()
+        .map(|route| (route.path.to_owned(), route.function.to_owned()))
+        .collect();
     routes.insert(("$default".to_owned(), "health".to_owned()));
     routes
+}
+
+/// (METHOD, path, function, access) of every declared endpoint: what the README's route table states.
+type EndpointSet = BTreeSet<(String, String, String, String)>;
+
+fn access_words(access: Access) -> String {
+    match access {
+        Access::Public => "none".to_owned(),
+        Access::Scope(scope) => format!("scope {}", scope.as_str()),
+    }
+}
+
+fn declared_endpoints() -> EndpointSet {
+    declared_routes()
+        .iter()
+        .flat_map(|route| {
+            route.endpoints.iter().map(|(verb, access)| {
+                (
+                    verb.as_str().to_owned(),
+                    route.path.to_owned(),
+                    route.function.to_owned(),
+                    access_words(*access),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The README's route table, one entry per `METHOD /path` in a row's first cell (rows without one, such as
+/// the authorizer's, state no route of this service).
+fn readme_endpoints() -> EndpointSet {
+    let readme = repo_file("README.md");
+    let mut endpoints = EndpointSet::new();
+    for row in readme.lines().filter(|line| line.starts_with("| `")) {
+        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        let [routes, function, auth, ..] = cells.as_slice() else {
+            continue;
+        };
+        let function = function.trim_matches('`').to_owned();
+        let access = if auth.starts_with("none") {
+            "none".to_owned()
+        } else {
+            auth.replace('`', "")
+        };
+        for quoted in routes.split('`').skip(1).step_by(2) {
+            if let Some((method, path)) = quoted.split_once(' ') {
+                let declared_method = ["GET", "POST", "PATCH", "DELETE"].contains(&method);
+                if declared_method && path.starts_with('/') {
+                    endpoints.insert((
+                        method.to_owned(),
+                        path.to_owned(),
+                        function.clone(),
+                        access.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    endpoints
+}
+
+/// (METHOD, path) of every operation in `openapi.yaml`.
+fn openapi_operations() -> BTreeSet<(String, String)> {
+    let openapi: Yaml = serde_yaml::from_str(&repo_file("openapi.yaml"))
+        .unwrap_or_else(|err| panic!("openapi.yaml: {err}"));
+    let Some(paths) = openapi["paths"].as_mapping() else {
+        panic!("openapi.yaml has no paths");
+    };
+    let mut operations = BTreeSet::new();
+    for (path, item) in paths {
+        let Some(item) = item.as_mapping() else {
+            continue;
+        };
+        for method in item.keys().filter_map(Yaml::as_str) {
+            if ["get", "post", "patch", "delete", "put", "head", "options"].contains(&method) {
+                operations.insert((method.to_uppercase(), text(path)));
+            }
+        }
+    }
+    operations
+}
+
+#[test]
+fn openapi_documents_exactly_the_declared_json_routes_and_methods() {
+    // The dashboard serves a page and its files, not JSON: it is outside the API contract.
+    let declared: BTreeSet<(String, String)> = declared_endpoints()
+        .into_iter()
+        .filter(|(_, _, function, _)| function != "dashboard")
+        .map(|(method, path, _, _)| (method, path))
+        .collect();
+    assert_eq!(
+        openapi_operations(),
+        declared,
+        "openapi.yaml vs the functions' ROUTES"
+    );
+}
+
+#[test]
+fn the_readme_route_table_states_the_declared_routes_functions_and_scopes() {
+    assert_eq!(
+        readme_endpoints(),
+        declared_endpoints(),
+        "README.md's route table vs the functions' ROUTES"
+    );
 }
 
 #[test]
@@ -138,23 +268,23 @@ fn template_router_and_functions_serve_the_same_routes() {
 /// are `ANY` on API Gateway, so it reaches the functions), listed in each route's `Allow`.
 #[test]
 fn every_route_allows_head_where_it_allows_get_and_options_everywhere() {
-    for (function, table) in function_routes() {
-        for route in table {
-            let methods: Vec<&str> = route.allow.split(", ").collect();
-            assert_eq!(
-                methods.contains(&"GET"),
-                methods.contains(&"HEAD"),
-                "{function} {}: {}",
-                route.path,
-                route.allow
-            );
-            assert_eq!(
-                methods.last(),
-                Some(&"OPTIONS"),
-                "{function} {}",
-                route.path
-            );
-        }
+    for route in declared_routes() {
+        let methods: Vec<&str> = route.allow.split(", ").collect();
+        assert_eq!(
+            methods.contains(&"GET"),
+            methods.contains(&"HEAD"),
+            "{} {}: {}",
+            route.function,
+            route.path,
+            route.allow
+        );
+        assert_eq!(
+            methods.last(),
+            Some(&"OPTIONS"),
+            "{} {}",
+            route.function,
+            route.path
+        );
     }
 }
 

@@ -5,7 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use lambda_http::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use service_tests::{call, counting_store, create_key, fresh_store, sign_up};
+use service_tests::{
+    authorizer_service, call, counting_store, create_key, fresh_store, sign_up, usage_meter,
+};
 use store::Store;
 
 fn today() -> String {
@@ -43,9 +45,10 @@ async fn a_thousand_requests_of_one_key_show_a_thousand_after_the_flush_with_two
         serde_json::from_str(&text).expect("authorizer event");
     for i in 0..1_000 {
         if i % 2 == 0 {
-            let decision = authorizer::authorize(&store, &event, SystemTime::now())
-                .await
-                .expect("decides");
+            let decision =
+                authorizer::authorize(&authorizer_service(&store), &event, SystemTime::now())
+                    .await
+                    .expect("decides");
             assert!(decision.is_authorized);
         } else {
             let answer = call(Method::GET, "/v1/account")
@@ -65,7 +68,10 @@ async fn a_thousand_requests_of_one_key_show_a_thousand_after_the_flush_with_two
     // The first request writes the key's count and last_used_at; the next 999 are counted in memory.
     assert_eq!(writes, ["TransactWriteItems"], "{operations:?}");
     assert_eq!(
-        store.flush_usage(SystemTime::now()).await.expect("flush"),
+        usage_meter(&store)
+            .flush(SystemTime::now())
+            .await
+            .expect("flush"),
         1
     );
     assert_eq!(log.take(), ["TransactWriteItems"]);
@@ -91,9 +97,15 @@ async fn live_counts_are_billable_and_test_counts_free_and_apart() {
             .send(&store)
             .await;
     }
-    store.flush_usage(SystemTime::now()).await.expect("flush");
+    usage_meter(&store)
+        .flush(SystemTime::now())
+        .await
+        .expect("flush");
     let answer = usage(&store, &org.admin_key, "").await;
-    store.flush_usage(SystemTime::now()).await.expect("flush");
+    usage_meter(&store)
+        .flush(SystemTime::now())
+        .await
+        .expect("flush");
     let totals = &answer.data()["totals"];
     assert_eq!(totals["test_requests"], 3, "{totals}");
     // The admin key's own requests (signup's create and this read) are live.
@@ -114,7 +126,10 @@ async fn a_test_key_sees_the_usage_of_test_keys_only() {
         .bearer(&org.admin_key)
         .send(&store)
         .await;
-    store.flush_usage(SystemTime::now()).await.expect("flush");
+    usage_meter(&store)
+        .flush(SystemTime::now())
+        .await
+        .expect("flush");
     let answer = usage(&store, &test_key, "").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.data()["totals"]["live_requests"], 0);
@@ -163,7 +178,10 @@ async fn usage_items_are_kept_apart_from_the_key_item_and_expire_after_the_reten
         .bearer(&org.admin_key)
         .send(&store)
         .await;
-    store.flush_usage(SystemTime::now()).await.expect("flush");
+    usage_meter(&store)
+        .flush(SystemTime::now())
+        .await
+        .expect("flush");
     let items = store
         .client()
         .scan()

@@ -12,9 +12,13 @@ async fn main() {
         _ => TrustRoots::AwsOnly,
     };
     let started = Instant::now();
+    let settings = match ClientSettings::from_variables(&config::Variables::from_process()) {
+        Ok(settings) => settings,
+        Err(err) => panic!("configuration refused: {err}"),
+    };
     let client = build_client(&ClientSettings {
         trust_roots,
-        ..ClientSettings::from_env()
+        ..settings
     })
     .await;
     println!("{:.3}", started.elapsed().as_secs_f64() * 1e3);

@@ -92,6 +92,11 @@ impl Scopes {
         self.0.contains(&Scope::Admin)
     }
 
+    /// The scopes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Scope> + '_ {
+        self.0.iter().copied()
+    }
+
     /// The names, in order, as the API returns and stores them.
     pub fn names(&self) -> Vec<String> {
         self.0
