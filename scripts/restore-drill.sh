@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Restore drill: proves that a table rebuilt as a point-in-time restore or an export/import rebuilds it
-# serves as the original did (README, "Operations"). Restore itself needs AWS, so the drill runs against its
-# own DynamoDB Local, in memory, on port RESTORE_DRILL_PORT (8071: beside `make dev` and `make test`), and
-# copies the table as those operations would; scripts/restore_drill.py says what it checks.
+# serves as the original did (docs/operations.md, "The restore drill"). Restore itself needs AWS, so the
+# drill runs against its own DynamoDB Local, in memory, on port RESTORE_DRILL_PORT (8071: beside `make dev`
+# and `make test`), and copies the table as those operations would; scripts/restore_drill.py says what it
+# checks.
 # Usage: scripts/restore-drill.sh [--keep-export DIR]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

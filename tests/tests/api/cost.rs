@@ -79,7 +79,7 @@ async fn a_key_with_one_character_changed_is_malformed_and_costs_no_dynamodb_ope
 }
 
 #[tokio::test]
-async fn each_route_costs_what_the_readme_says() {
+async fn each_route_costs_what_the_operations_page_says() {
     let (store, log) = counting_store().await;
     let org = sign_up(&store).await;
     let (_, key_id) = create_key(&store, &org.admin_key, json!({})).await;

@@ -222,7 +222,7 @@ async fn a_signup_that_timed_out_after_committing_is_recovered_by_retrying_with_
         .send(&direct)
         .await;
     assert_eq!(works.status, StatusCode::OK);
-    // Without the header, the same person is told the email is taken: the README says to send one.
+    // Without the header, the same person is told the email is taken: docs/api.md says to send one.
     let without = call(Method::POST, "/v1/signup")
         .json(body)
         .send(&direct)

@@ -36,7 +36,7 @@ async fn a_revoked_admin_key_is_refused_its_next_admin_action_while_the_index_st
         .any(|k| k.key_id == org.admin_key_id && k.is_active));
 }
 
-/// The window the README states: a read route trusts the index alone, so it still answers while the index
+/// The window docs/api.md states: a read route trusts the index alone, so it still answers while the index
 /// lags (on AWS usually well under a second).
 #[tokio::test]
 async fn a_read_route_keeps_its_single_index_read_while_the_index_lags() {
