@@ -132,8 +132,8 @@ pub fn served_paths() -> impl Iterator<Item = &'static str> {
 }
 
 /// The constants the page needs that the service enforces, by the name `constants.js` exports them under:
-/// the page has no copy of its own, so a change to a rule here reaches the page with the next deploy.
-pub fn page_constants() -> Vec<(&'static str, serde_json::Value)> {
+/// the page has no copy of its own, so a rule changed in its crate reaches the page with the same deploy.
+fn page_constants() -> Vec<(&'static str, serde_json::Value)> {
     use serde_json::json;
     let scopes: Vec<&str> = Scope::ALL.into_iter().map(Scope::as_str).collect();
     vec![
@@ -214,7 +214,7 @@ async fn route(request: Request) -> HandlerResult {
         (X_FRAME_OPTIONS, "DENY"),
         (X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (REFERRER_POLICY, "no-referrer"),
-        // A new deploy's page and script arrive together.
+        // A new deploy's page and modules arrive together.
         (CACHE_CONTROL, "no-cache"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
