@@ -7,8 +7,10 @@ console, and the page itself outside the one-time new-key dialog); after each te
 """
 
 import datetime as dt
+import json
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from conftest import BASE_URL, LAPTOP, PHONE, SCREENSHOT_DIR
 from playwright.sync_api import expect
@@ -64,7 +66,13 @@ def test_page_is_served_with_a_strict_content_security_policy(dash):
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert headers.get("x-frame-options", "").upper() == "DENY"
     assert headers.get("content-type", "").startswith("text/html")
-    for asset, media_type in (("/dashboard/app.js", "javascript"), ("/dashboard/style.css", "text/css")):
+    modules = dash.page.evaluate(
+        "() => Array.from(document.querySelectorAll('script[src], link[rel=modulepreload]'),"
+        " (e) => new URL(e.src || e.href).pathname)"
+    )
+    assert "/dashboard/main.js" in modules and "/dashboard/constants.js" in modules, modules
+    assets = [(module, "javascript") for module in modules] + [("/dashboard/style.css", "text/css")]
+    for asset, media_type in assets:
         r = dash.page.request.get(BASE_URL + asset)
         assert r.status == 200, asset
         assert media_type in r.headers.get("content-type", ""), asset
@@ -78,6 +86,52 @@ def test_page_is_served_with_a_strict_content_security_policy(dash):
         })"""
     )
     assert inline == {"scripts": 0, "styles": 0, "handlers": 0}
+
+
+def test_every_module_loads_under_the_policy_and_the_page_uses_the_services_constants(dash):
+    page = dash.page
+    # Before any of the page's code: count what the policy blocks (none of the page's own scripts can see this).
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    loaded = {}
+    page.on("response", lambda r: loaded.__setitem__(urlsplit(r.url).path, r.status))
+    dash.open()
+    expect(page.get_by_label("API key", exact=True)).to_be_focused()  # main.js ran to its end
+    modules = page.evaluate(
+        "() => Array.from(document.querySelectorAll('script[src], link[rel=modulepreload]'),"
+        " (e) => new URL(e.src || e.href).pathname)"
+    )
+    for module in modules:
+        assert loaded.get(module) == 200, (module, loaded.get(module))
+    assert page.evaluate("() => window.__violations") == []
+
+    # The page's limits are the ones constants.js states, which the route tests hold to the service's own.
+    constants = {}
+    for line in page.request.get(BASE_URL + "/dashboard/constants.js").text().splitlines():
+        if line.startswith("export const "):
+            name, value = line[len("export const "):].rstrip(";").split(" = ", 1)
+            constants[name] = json.loads(value)
+    form = page.evaluate(
+        """() => ({
+            scopes: Array.from(document.querySelectorAll('#create-scopes input'), (i) => i.value),
+            createName: document.getElementById('create-name').maxLength,
+            editName: document.getElementById('edit-name').maxLength,
+            expiresMax: document.getElementById('create-expires').max,
+            rollMax: document.getElementById('roll-hours').max,
+            rollDefault: document.getElementById('roll-hours').defaultValue,
+        })"""
+    )
+    assert form == {
+        "scopes": constants["SCOPES"],
+        "createName": constants["MAX_NAME_CHARS"],
+        "editName": constants["MAX_NAME_CHARS"],
+        "expiresMax": str(constants["MAX_EXPIRES_IN_DAYS"]),
+        "rollMax": str(constants["MAX_ROLL_OVERLAP_HOURS"]),
+        "rollDefault": str(constants["DEFAULT_ROLL_OVERLAP_HOURS"]),
+    }
 
 
 def test_page_loads_and_signs_in_without_console_errors_or_third_party_requests(dash, org):

@@ -1,0 +1,42 @@
+// The page's DOM helpers: elements by id, new elements (text only through textContent, never as HTML),
+// alerts and status lines.
+import { state } from './state.js';
+
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, props, children) {
+  const node = document.createElement(tag);
+  if (props) {
+    for (const [name, value] of Object.entries(props)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === 'text') node.textContent = value;
+      else if (name === 'className') node.className = value;
+      else if (name === 'dataset') Object.assign(node.dataset, value);
+      else if (name === 'hidden') node.hidden = true;
+      else node.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  for (const child of children || []) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+export function showAlert(id, message) {
+  const node = $(id);
+  node.textContent = message || '';
+}
+
+export function clearAlerts() {
+  for (const node of document.querySelectorAll('.alert')) node.textContent = '';
+}
+
+export function showError(id, err) {
+  if (err && err.code === 'stale_session') return;
+  if (err && err.status === 401 && !state.signedIn) return; // the sign-out already said it
+  showAlert(id, err && err.message ? err.message : String(err));
+}
+
+export function setStatus(id, message) {
+  $(id).textContent = message || '';
+}
