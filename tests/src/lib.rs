@@ -11,7 +11,7 @@ mod tables;
 pub use fixtures::{
     create_key, insert_key, revoke_behind_a_lagging_index, sign_up, unique_email, Org,
 };
-pub use process::{built_binary, sigterm_and_wait, RunningFunction};
+pub use process::{built_binary, built_binary_of, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy};
 pub use request::{authorizer_service, call, derivation_secret, route, Answer, Call};
 pub use runtime::{gateway_event, RuntimeApi};

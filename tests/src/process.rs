@@ -8,14 +8,19 @@ use crate::{dynamodb_endpoint, RuntimeApi};
 
 /// Builds the function binary (debug) and returns its path.
 pub fn built_binary(name: &str) -> PathBuf {
+    built_binary_of(name, name)
+}
+
+/// Builds the binary `name` of the package `package` (debug) and returns its path.
+pub fn built_binary_of(package: &str, name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = std::process::Command::new(cargo)
-        .args(["build", "--quiet", "-p", name, "--bin", name])
+        .args(["build", "--quiet", "-p", package, "--bin", name])
         .current_dir(&root)
         .status()
         .expect("run cargo build");
-    assert!(status.success(), "cargo build -p {name}");
+    assert!(status.success(), "cargo build -p {package} --bin {name}");
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));

@@ -31,6 +31,8 @@ mod isolation;
 mod key_limit;
 #[path = "api/list_keys.rs"]
 mod list_keys;
+#[path = "api/operator.rs"]
+mod operator;
 #[path = "api/races.rs"]
 mod races;
 #[path = "api/revocation_holds.rs"]

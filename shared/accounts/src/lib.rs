@@ -5,6 +5,7 @@ mod error;
 mod idempotency;
 mod keys;
 mod lifecycle;
+pub mod operator;
 mod plans;
 mod signup;
 mod usage;

@@ -417,8 +417,9 @@ impl Store {
         }
     }
 
-    /// Stores a key as it is, with no check but that it is new: for set-up and tests (states no route can
-    /// make); the routes create keys with [`Store::create_key`].
+    /// Stores a key as it is, with no check but that it is new: an operator's minted key
+    /// (`accounts::mint_admin_key`), and the tests' states no route can make; the routes create keys with
+    /// [`Store::create_key`].
     pub async fn insert_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let result = self
             .client
@@ -442,15 +443,19 @@ impl Store {
         }
     }
 
-    /// Turns an organisation on or off, on its item and on the copy each of its keys carries.
+    /// Turns an organisation on or off, on its item and on the copy each of its keys carries; `false` when
+    /// there is no such organisation.
     ///
-    /// There is no public route for this: it is an operator's action (and the tests'), kept here so that
-    /// the copy on the keys can never be forgotten.
+    /// There is no public route for this: it is an operator's action (the `operator` tool, and the tests'),
+    /// kept here so that the copy on the keys can never be forgotten.
     pub async fn set_organization_active(
         &self,
         org_id: &str,
         active: bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
+        if self.get_organization(org_id).await?.is_none() {
+            return Ok(false);
+        }
         let mut targets = vec![ORG_SORT.to_owned()];
         targets.extend(
             self.list_keys(org_id)
@@ -478,7 +483,7 @@ impl Store {
                 .await
                 .map_err(|err| unavailable("UpdateItem(active)", err))?;
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn get_item(&self, partition: &str, sort: &str) -> Result<Option<Item>, StoreError> {
