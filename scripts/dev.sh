@@ -21,8 +21,8 @@ log "building the functions"
 cargo build --quiet --bins
 
 log "serving on http://localhost:$PORT (try: curl localhost:$PORT/health)"
-# shellcheck disable=SC2046
 # LOG_STYLE=dev: one short line per request (method, route template, status, latency, code) and no EMF
 # documents; EMF_METRICS=1 brings them back.
+# shellcheck disable=SC2046
 cargo lambda watch "${WATCH_FLAGS[@]}" --invoke-port "$PORT" $(watch_env_args "$endpoint" "$TABLE_NAME") \
   --env-var LOG_STYLE=dev --env-var "EMF_METRICS=${EMF_METRICS:-0}"

@@ -92,6 +92,15 @@ impl RunningFunction {
         (exit, stdout, stderr)
     }
 
+    /// Waits (up to 10 s) for it to exit by itself, as a function whose init failed does: its stdout and
+    /// stderr.
+    pub async fn exit_output(mut self) -> (String, String) {
+        let exited =
+            tokio::time::timeout(std::time::Duration::from_secs(10), self.child.wait()).await;
+        assert!(exited.is_ok(), "the function did not exit by itself");
+        self.output().await
+    }
+
     /// Kills it (no shutdown): its stdout and stderr.
     pub async fn kill(mut self) -> (String, String) {
         let _ = self.child.kill().await;

@@ -286,3 +286,80 @@ async fn an_authorizer_refusal_is_logged_with_its_code_and_counted_as_auth_refus
     assert_eq!(refusals["AuthRefusals"], 1, "{refusals}");
     assert_no_key_or_hash(&format!("{stdout}{stderr}"), &[&org.admin_key, &read_key]);
 }
+
+#[tokio::test]
+async fn under_make_devs_log_style_each_request_is_one_readable_line_and_no_emf_document() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let mut api = RuntimeApi::start().await;
+    let running = RunningFunction::start(
+        "account",
+        &api,
+        store.table(),
+        &[("LOG_STYLE", "dev"), ("AWS_LAMBDA_LOG_FORMAT", "Text")],
+    );
+    api.init_done().await.expect("the function asked for work");
+    for key in [Some(org.admin_key.as_str()), None] {
+        api.invoke(gateway_event("GET", "/v1/account", key, None))
+            .await
+            .expect("invocation");
+    }
+    let (_, stdout, stderr) = running.stop_with_sigterm().await;
+    let request_lines: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("GET /v1/account "))
+        .collect();
+    assert_eq!(request_lines.len(), 2, "{stdout}{stderr}");
+    assert!(
+        request_lines[0].contains("GET /v1/account 200 ") && request_lines[0].ends_with(" ms"),
+        "{}",
+        request_lines[0]
+    );
+    assert!(
+        request_lines[1].contains("GET /v1/account 401 ")
+            && request_lines[1].ends_with(" ms missing_api_key"),
+        "{}",
+        request_lines[1]
+    );
+    assert!(
+        !stdout.contains("\"_aws\""),
+        "no EMF document under LOG_STYLE=dev: {stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_configuration_value_that_cannot_be_used_fails_the_init_naming_the_variable() {
+    let store = fresh_store().await;
+    for (name, value, expected) in [
+        (
+            "DYNAMODB_MAX_ATTEMPTS",
+            "three",
+            "DYNAMODB_MAX_ATTEMPTS is \"three\": expected a whole number, at least 1",
+        ),
+        (
+            "DYNAMODB_TLS_ROOTS",
+            "system",
+            "DYNAMODB_TLS_ROOTS is \"system\": expected native, or file:<path of a PEM file>",
+        ),
+        (
+            "LOG_STYLE",
+            "pretty",
+            "LOG_STYLE is \"pretty\": expected lambda or dev",
+        ),
+    ] {
+        let api = RuntimeApi::start().await;
+        let running = RunningFunction::start("account", &api, store.table(), &[(name, value)]);
+        let (stdout, stderr) = running.exit_output().await;
+        assert!(
+            stderr.contains(expected),
+            "{name}={value}: {stdout}{stderr}"
+        );
+    }
+    let api = RuntimeApi::start().await;
+    let running = RunningFunction::start("account", &api, "", &[]);
+    let (_, stderr) = running.exit_output().await;
+    assert!(
+        stderr.contains("TABLE_NAME is not set: expected the name of the service's DynamoDB table"),
+        "{stderr}"
+    );
+}
