@@ -591,3 +591,67 @@ fn cancellation_reasons<R>(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transaction(refusals: &[Refusal]) -> Transaction {
+        let mut transaction = Transaction::default();
+        for refusal in refusals {
+            transaction.push(TransactWriteItem::builder().build(), *refusal);
+        }
+        transaction
+    }
+
+    fn reasons(codes: &[&str]) -> Vec<String> {
+        codes.iter().map(|code| (*code).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_refused_item_is_answered_by_what_it_was_added_with_not_by_its_position() {
+        let signup = transaction(&[
+            Refusal::AlreadyExists,
+            Refusal::EmailTaken,
+            Refusal::AlreadyExists,
+        ]);
+        assert_eq!(
+            signup.refusal(&reasons(&["None", "ConditionalCheckFailed", "None"])),
+            Refusal::EmailTaken
+        );
+        assert_eq!(
+            signup.refusal(&reasons(&["None", "None", "ConditionalCheckFailed"])),
+            Refusal::AlreadyExists
+        );
+    }
+
+    #[test]
+    fn a_used_idempotency_key_outranks_every_other_refusal_of_the_same_transaction() {
+        let create = transaction(&[
+            Refusal::AlreadyExists,
+            Refusal::CallerRefused,
+            Refusal::Contended,
+            Refusal::IdempotencyKeyUsed,
+        ]);
+        let all_refused = reasons(&[
+            "ConditionalCheckFailed",
+            "ConditionalCheckFailed",
+            "ConditionalCheckFailed",
+            "ConditionalCheckFailed",
+        ]);
+        assert_eq!(create.refusal(&all_refused), Refusal::IdempotencyKeyUsed);
+        assert_eq!(
+            create.refusal(&reasons(&[
+                "None",
+                "ConditionalCheckFailed",
+                "ConditionalCheckFailed",
+                "None"
+            ])),
+            Refusal::CallerRefused
+        );
+        assert!(matches!(
+            StoreError::from(Refusal::CallerRefused),
+            StoreError::CallerRefused
+        ));
+    }
+}

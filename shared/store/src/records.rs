@@ -318,3 +318,55 @@ fn number(item: &Item, name: &str) -> Result<u64, StoreError> {
         _ => Err(corrupt(name)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> ApiKeyRecord {
+        ApiKeyRecord {
+            key_id: "key_1".to_owned(),
+            org_id: "org_1".to_owned(),
+            name: "Default Key".to_owned(),
+            key_prefix: "mem_live_AbCdEf...".to_owned(),
+            environment: Environment::Live,
+            scopes: Scopes::parse(&["read", "write"]).expect("scopes"),
+            key_hash: "0".repeat(64),
+            is_active: true,
+            org_is_active: true,
+            created_at: "2026-12-07T00:00:00Z".to_owned(),
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+            replaces: None,
+            replaced_by: None,
+        }
+    }
+
+    #[test]
+    fn a_key_item_reads_back_as_the_record_it_was_written_from() {
+        assert_eq!(ApiKeyRecord::from_item(&key().to_item()).ok(), Some(key()));
+    }
+
+    #[test]
+    fn a_key_item_with_an_unknown_environment_or_scope_is_corrupt_where_it_is_read() {
+        let mut item = key().to_item();
+        item.insert("environment".to_owned(), s("prod"));
+        assert!(matches!(
+            ApiKeyRecord::from_item(&item),
+            Err(StoreError::Corrupt(detail)) if detail.contains("environment")
+        ));
+        let mut item = key().to_item();
+        item.insert("scopes".to_owned(), AttributeValue::L(vec![s("superuser")]));
+        assert!(matches!(
+            ApiKeyRecord::from_item(&item),
+            Err(StoreError::Corrupt(detail)) if detail.contains("scopes")
+        ));
+        let mut item = key().to_item();
+        item.insert("scopes".to_owned(), AttributeValue::L(Vec::new()));
+        assert!(matches!(
+            ApiKeyRecord::from_item(&item),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}
