@@ -126,7 +126,9 @@ pub async fn revoke_key(
 /// PATCH /v1/account/api-keys/{key_id}: renames the key and/or narrows its scopes, and returns it.
 ///
 /// Scopes may only be narrowed ([`Scopes::narrows`]); taking `admin` from the organisation's last active live
-/// admin key is refused as its revocation would be. An empty edit returns the key unchanged.
+/// admin key is refused as its revocation would be. A revoked or expired key cannot be edited (409
+/// `key_revoked` / `key_expired`, as a roll is refused), not even by an empty edit; an empty edit of a
+/// working key returns it unchanged.
 pub async fn edit_key(
     store: &Store,
     principal: &Principal,
@@ -155,6 +157,7 @@ pub async fn edit_key(
         .transpose()?;
     for _ in 0..REVOCATION_ATTEMPTS {
         let key = find_visible(store, principal, raw_key_id).await?;
+        refuse_uneditable(&key, now)?;
         if name.is_none() && requested.is_none() {
             return Ok(ApiKeyView::from_record(&key, now));
         }
@@ -174,7 +177,9 @@ pub async fn edit_key(
                 guard = admin_guard(store, &key, now).await?;
             }
         }
+        let now_text = timestamp(now);
         let change = KeyChange::Edit {
+            at: &now_text,
             name: name.as_deref(),
             scopes: requested.as_ref().map(|new| ScopesChange {
                 seen: &key.scopes,
@@ -291,6 +296,17 @@ pub async fn roll_key(
 
 /// Why `key` cannot be rolled, if it cannot: revoked, rolled already, expired. When it is the caller's own
 /// key, revoked and expired are the caller's authentication failing.
+/// Why `key` cannot be edited at `now`, if it cannot: revoked, or expired.
+fn refuse_uneditable(key: &ApiKeyRecord, now: SystemTime) -> Result<(), AccountError> {
+    if !key.is_active {
+        return Err(AccountError::KeyRevoked);
+    }
+    if is_expired(key, now) {
+        return Err(AccountError::KeyExpired);
+    }
+    Ok(())
+}
+
 fn refuse_unrollable(
     key: &ApiKeyRecord,
     principal: &Principal,

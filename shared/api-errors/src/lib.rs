@@ -182,13 +182,13 @@ fn account_error(err: &AccountError) -> ApiError {
         AccountError::KeyRevoked => ApiError::new(
             StatusCode::CONFLICT,
             "key_revoked",
-            "This key is revoked and cannot be rolled. Create a new key instead.",
+            "This key is revoked: it cannot be rolled or edited. Create a new key instead.",
         )
         .with_param("key_id"),
         AccountError::KeyExpired => ApiError::new(
             StatusCode::CONFLICT,
             "key_expired",
-            "This key has expired and cannot be rolled. Create a new key instead.",
+            "This key has expired: it cannot be rolled or edited. Create a new key instead.",
         )
         .with_param("key_id"),
         AccountError::EnvironmentNotPermitted => ApiError::new(

@@ -27,8 +27,9 @@ pub struct KeyPage {
 pub enum KeyChange<'a> {
     /// Mark it inactive and stamp the time (the record stays, for the audit trail); only an active key.
     Revoke { at: &'a str },
-    /// Rename it and/or set its scopes.
+    /// Rename it and/or set its scopes; only a key still active and unexpired at `at`.
     Edit {
+        at: &'a str,
         name: Option<&'a str>,
         scopes: Option<ScopesChange<'a>>,
     },
@@ -74,7 +75,12 @@ impl KeyChange<'_> {
                 values.insert(":now".to_owned(), AttributeValue::S((*at).to_owned()));
                 "SET is_active = :false, revoked_at = :now".to_owned()
             }
-            KeyChange::Edit { name, scopes } => {
+            KeyChange::Edit { at, name, scopes } => {
+                condition.push_str(
+                    " AND is_active = :true AND (attribute_not_exists(expires_at) OR expires_at > :now)",
+                );
+                values.insert(":true".to_owned(), AttributeValue::Bool(true));
+                values.insert(":now".to_owned(), AttributeValue::S((*at).to_owned()));
                 let mut sets = Vec::new();
                 if let Some(name) = name {
                     // `name` is a DynamoDB reserved word.

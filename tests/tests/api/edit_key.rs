@@ -152,3 +152,51 @@ async fn a_test_key_cannot_patch_a_live_key() {
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.code(), "api_key_not_found");
 }
+
+#[tokio::test]
+async fn a_revoked_key_cannot_be_edited_409_key_revoked_as_for_roll() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"name": "Old"})).await;
+    let revoked = call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    for body in [
+        json!({"name": "New"}),
+        json!({"scopes": ["read"]}),
+        json!({}),
+    ] {
+        let answer = patch(&store, &org.admin_key, &key_id, body.clone()).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CONFLICT,
+            "{body}: {}",
+            answer.body
+        );
+        assert_eq!(answer.code(), "key_revoked", "{body}");
+    }
+    let key = store
+        .get_key(&org.org_id, &key_id)
+        .await
+        .expect("read")
+        .expect("key");
+    assert_eq!(key.name, "Old");
+}
+
+#[tokio::test]
+async fn an_expired_key_cannot_be_edited_409_key_expired_as_for_roll() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    service_tests::insert_key(&store, &org.org_id, &["read"], Some("2021-01-01T00:00:00Z")).await;
+    let listed = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    let expired_id = listed.data()[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(listed.data()[0]["is_active"], false);
+    let answer = patch(&store, &org.admin_key, &expired_id, json!({"name": "New"})).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+    assert_eq!(answer.code(), "key_expired");
+}
