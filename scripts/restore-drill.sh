@@ -26,7 +26,7 @@ start_dynamodb_local "$PORT" memory
 SOURCE="restore-drill-$(date +%s)-$$-source"
 log "seeding $SOURCE through the service's own code (tests/src/bin/seed_table.rs)"
 AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$PORT" \
-  cargo run --locked -q -p service-tests --bin seed_table -- "$SOURCE"
+  cargo run --locked -q --manifest-path "$ROOT/Cargo.toml" -p service-tests --bin seed_table -- "$SOURCE"
 
 log "restore drill against DynamoDB Local on port $PORT"
 "$ROOT/.venv-sam/bin/python" "$ROOT/scripts/restore_drill.py" \
