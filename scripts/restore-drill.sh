@@ -3,7 +3,8 @@
 # serves as the original did (docs/operations.md, "The restore drill"). Restore itself needs AWS, so the
 # drill runs against its own DynamoDB Local, in memory, on port RESTORE_DRILL_PORT (8071: beside `make dev`
 # and `make test`), and copies the table as those operations would; scripts/restore_drill.py says what it
-# checks.
+# checks. The source table is made and filled by the service's own code (tests/src/bin/seed_table.rs), not
+# restated here.
 # Usage: scripts/restore-drill.sh [--keep-export DIR]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -23,6 +24,11 @@ stop_dynamodb_local() {
 trap stop_dynamodb_local EXIT
 start_dynamodb_local "$PORT" memory
 
+SOURCE="restore-drill-$(date +%s)-$$-source"
+log "seeding $SOURCE through the service's own code (tests/src/bin/seed_table.rs)"
+AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$PORT" \
+  cargo run --locked -q --manifest-path "$ROOT/Cargo.toml" -p service-tests --bin seed_table -- "$SOURCE"
+
 log "restore drill against DynamoDB Local on port $PORT"
 "$ROOT/.venv-sam/bin/python" "$ROOT/scripts/restore_drill.py" \
-  --endpoint "http://127.0.0.1:$PORT" --template "$ROOT/template.yaml" "$@"
+  --endpoint "http://127.0.0.1:$PORT" --template "$ROOT/template.yaml" --source "$SOURCE" "$@"

@@ -4,9 +4,11 @@ Point-in-time restore and export/import need AWS, so this drill does locally wha
 table with the source's items, which the operator must give back what the restore does not carry (TTL
 above all). It then proves that new table serves as the original did.
 
-1. A source table with the schema of template.yaml's `Table` (keys, key-hash index, TTL), holding a
-   realistic set of items: organisations, their email reservations, keys (live and test, revoked,
-   expiring, of an inactive organisation) and idempotency records.
+1. A source table made and filled by the service's own code (tests/src/bin/seed_table.rs, which
+   scripts/restore-drill.sh runs first): organisations (one inactive), their email reservations, keys
+   (live and test, revoked, expiring, rolled), idempotency records and usage. Checked here: its schema and
+   TTL are template.yaml's `Table`'s, every kind of item the service writes is in it, and no item is of a
+   kind the drill does not know (the service writing something new means the drill must learn it).
 2. "Restore": a second table made from the source's description (keys, attribute types, indexes), TTL
    switched on again, every item scanned and batch-written.
 3. Export and import: every item written, gzipped, in the DynamoDB JSON export format (one
@@ -15,8 +17,9 @@ above all). It then proves that new table serves as the original did.
    switched on again.
 4. For each new table: the same schema and TTL, the same item count, every item equal, every key found by
    its hash through the key-hash index, and the reads the service makes (organisation, email reservation,
-   an organisation's keys) answered as from the source.
-5. The checks are checked: a deleted item and a changed attribute in a copy must make them fail.
+   an organisation's keys and its usage) answered as from the source.
+5. The checks are checked: a deleted item and a changed attribute in a copy must make them fail, and a
+   kind of item gone missing from the source or one the drill does not know must fail the source check.
 
 Any mismatch ends the drill with a message and exit status 1.
 """
@@ -26,12 +29,9 @@ import base64
 import gzip
 import hashlib
 import json
-import random
-import string
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -43,7 +43,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 KEY_HASH_INDEX = "key_hash-index"
 KEY_HASH_ATTRIBUTE = "key_hash"
 TTL_ATTRIBUTE = "expires_at_epoch"
-BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
 class DrillFailure(Exception):
@@ -96,75 +95,52 @@ def template_schema(path):
 
 # ---- items ---------------------------------------------------------------------------------------------
 
+# Every kind of item the service writes (shared/store/src/records.rs and usage.rs), by its key's shape:
+# (kind, partition prefix, sort key or sort prefix, whether the sort is a prefix).
+ITEM_KINDS = (
+    ("organisation", "ORG#", "ORG", False),
+    ("key", "ORG#", "KEY#", True),
+    ("usage", "ORG#", "USAGE#", True),
+    ("email reservation", "EMAIL#", "EMAIL", False),
+    ("idempotency record", "IDEMPOTENCY#", "IDEMPOTENCY", False),
+)
 
-def sample_items(seed=20261123):
-    """Items shaped as shared/store/src/records.rs writes them; the keys are made up (seeded), only their
-    hashes are stored, and none is printed."""
-    rng = random.Random(seed)
-    now = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
 
-    def rid(prefix):
-        return prefix + "_" + "".join(rng.choice(BASE62) for _ in range(20))
+def item_kind(item):
+    """The kind of a stored item by its keys, or None for one the drill does not know."""
+    pk, sk = item_key(item)
+    for kind, partition, sort, prefix in ITEM_KINDS:
+        if pk.startswith(partition) and (sk.startswith(sort) if prefix else sk == sort):
+            return kind
+    return None
 
-    def stamp(delta):
-        return (now + delta).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    def s(value):
-        return {"S": value}
-
-    organisations = [
-        ("My Company", "admin@mycompany.com", "free", True, 1),
-        ("Müller & Søn GmbH", "Ops@Mueller-Soen.de", "starter", True, 3),
-        ("株式会社メモリ", "info@memory.example.jp", "starter", True, 12),
-        ("Closed Ltd", "owner@closed.example", "free", False, 2),
-        ("Big Integrator", "platform@big.example", "starter", True, 25),
-        ("Tiny Test", "dev@tiny.example", "free", True, 4),
-    ]
-    items = []
-    for number, (name, email, plan, active, key_count) in enumerate(organisations):
-        org_id = rid("org")
-        pk = s(f"ORG#{org_id}")
-        created = stamp(timedelta(days=-300 + number * 40))
-        items.append({
-            "pk": pk, "sk": s("ORG"), "org_id": s(org_id), "name": s(name), "email": s(email),
-            "plan_id": s(plan), "is_active": {"BOOL": active}, "created_at": s(created),
-            "admin_revocations": {"N": str(number % 3)},
-        })
-        items.append({"pk": s(f"EMAIL#{email.lower()}"), "sk": s("EMAIL"), "org_id": s(org_id)})
-        for k in range(key_count):
-            environment = "test" if k % 4 == 3 else "live"
-            key = f"mem_{environment}_" + "".join(rng.choice(BASE62) for _ in range(40))
-            key_id = rid("key")
-            scopes = ["read", "write", "delete", "admin"] if k == 0 else rng.sample(
-                ["read", "write", "delete", "admin"], rng.randint(1, 3))
-            item = {
-                "pk": pk, "sk": s(f"KEY#{key_id}"), "key_id": s(key_id), "org_id": s(org_id),
-                "name": s("Default Key" if k == 0 else f"CI/CD Key {k}"), "key_prefix": s(key[:15] + "..."),
-                "environment": s(environment), "scopes": {"L": [s(scope) for scope in scopes]},
-                KEY_HASH_ATTRIBUTE: s(hashlib.sha256(key.encode()).hexdigest()),
-                "is_active": {"BOOL": k % 5 != 4}, "org_is_active": {"BOOL": active},
-                "created_at": s(stamp(timedelta(days=-200 + k))),
-            }
-            if k % 5 == 4:
-                item["revoked_at"] = s(stamp(timedelta(days=-3)))
-            if k % 3 == 2:
-                item["expires_at"] = s(stamp(timedelta(days=90)))
-            if k % 2 == 0:
-                item["last_used_at"] = s(stamp(timedelta(minutes=-k)))
-            items.append(item)
-    # Idempotency records (the TTL attribute's only holders): expiring a day from now, not mid-drill.
-    for number in range(3):
-        record_id = hashlib.sha256(f"record-{number}-{rng.random()}".encode()).hexdigest()
-        items.append({
-            "pk": s(f"IDEMPOTENCY#{record_id}"), "sk": s("IDEMPOTENCY"), "record_id": s(record_id),
-            "fingerprint": s(hashlib.sha256(f"fp-{number}".encode()).hexdigest()),
-            "salt": s(base64.b64encode(rng.randbytes(16)).decode()),
-            "created_key_hash": s(hashlib.sha256(f"created-{number}".encode()).hexdigest()),
-            "outcome": s(json.dumps({"status": 201, "key_id": rid("key")})),
-            "created_at": s(stamp(timedelta(minutes=-number))),
-            TTL_ATTRIBUTE: {"N": str(int(time.time()) + 24 * 3600)},
-        })
-    return items
+def check_source(items):
+    """The seeded table holds every kind of item the service writes, and the variants that matter to a
+    restore (inactive organisation; revoked, expiring, test and rolled keys; TTL holders), and nothing the
+    drill does not know. Returns the count of each kind."""
+    kinds = {kind: [] for kind, *_ in ITEM_KINDS}
+    unknown = []
+    for item in items:
+        kind = item_kind(item)
+        (kinds[kind] if kind else unknown).append(item)
+    problems = [f"no {kind} item: the seed (tests/src/bin/seed_table.rs) or the drill is behind the service"
+                for kind, found in kinds.items() if not found]
+    if unknown:
+        problems.append(f"{len(unknown)} item(s) of a kind the drill does not know, e.g. "
+                        f"{[item_key(i) for i in unknown[:3]]}: teach the drill (ITEM_KINDS) what they are")
+    variants = {
+        "an inactive organisation": any(not i["is_active"]["BOOL"] for i in kinds["organisation"]),
+        "a revoked key": any("revoked_at" in i for i in kinds["key"]),
+        "an expiring key": any("expires_at" in i for i in kinds["key"]),
+        "a test key": any(i["environment"]["S"] == "test" for i in kinds["key"]),
+        "a key of an inactive organisation": any(not i["org_is_active"]["BOOL"] for i in kinds["key"]),
+        f"items with {TTL_ATTRIBUTE} (TTL)": any(TTL_ATTRIBUTE in i for i in items),
+    }
+    problems.extend(f"no {variant} in the seeded table" for variant, present in variants.items() if not present)
+    if problems:
+        raise DrillFailure("the seeded source is not what the service writes:\n  - " + "\n  - ".join(problems))
+    return {kind: len(found) for kind, found in kinds.items()}
 
 
 def item_key(item):
@@ -347,12 +323,13 @@ def verify(client, source, target, ttl_attribute):
             if got != item:
                 problems.append(f"GetItem {pk}/{sk} answered differently")
         if sk == "ORG":
-            want = sum(1 for (p, s) in expected if p == pk and s.startswith("KEY#"))
-            have = sum(page["Count"] for page in client.get_paginator("query").paginate(
-                TableName=target, KeyConditionExpression="pk = :pk AND begins_with(sk, :key)",
-                ExpressionAttributeValues={":pk": {"S": pk}, ":key": {"S": "KEY#"}}, ConsistentRead=True))
-            if have != want:
-                problems.append(f"Query {pk} KEY#: {have} keys, the source has {want}")
+            for prefix, what in (("KEY#", "keys"), ("USAGE#", "usage items")):
+                want = sum(1 for (p, s) in expected if p == pk and s.startswith(prefix))
+                have = sum(page["Count"] for page in client.get_paginator("query").paginate(
+                    TableName=target, KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                    ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": prefix}}, ConsistentRead=True))
+                if have != want:
+                    problems.append(f"Query {pk} {prefix}: {have} {what}, the source has {want}")
     return problems, {"items": len(actual), "keys": found}
 
 
@@ -378,13 +355,31 @@ def check_the_checks(client, source, target, ttl_attribute):
     print(f"OK   the checks catch a deleted item and a changed attribute ({len(problems)} problems reported)")
 
 
+def check_the_source_check(items):
+    """The source check must catch a kind of item gone missing and one it does not know (on copies in memory)."""
+    without_usage = [item for item in items if item_kind(item) != "usage"]
+    stranger = items + [{"pk": {"S": "ORG#org_drill"}, "sk": {"S": "QUOTA#2026-12"}}]
+    for label, sample, expected in (("a missing kind", without_usage, "no usage item"),
+                                    ("an unknown kind", stranger, "does not know")):
+        try:
+            check_source(sample)
+        except DrillFailure as failure:
+            if expected in str(failure):
+                continue
+            raise DrillFailure(f"the source check saw {label} but said: {failure}") from failure
+        raise DrillFailure(f"the source check missed {label}")
+    print("OK   the source check catches a kind of item gone missing and one the drill does not know")
+
+
 # ---- main ----------------------------------------------------------------------------------------------
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--endpoint", required=True, help="DynamoDB Local, e.g. http://127.0.0.1:8071")
-    parser.add_argument("--template", required=True, help="template.yaml (its Table is the source's schema)")
+    parser.add_argument("--template", required=True, help="template.yaml (its Table is the schema expected)")
+    parser.add_argument("--source", required=True,
+                        help="the table seed_table made and filled (the drill deletes it when done)")
     parser.add_argument("--keep-export", metavar="DIR", help="write the export here and keep it")
     args = parser.parse_args()
     if urlparse(args.endpoint).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -394,19 +389,22 @@ def main():
         "dynamodb", endpoint_url=args.endpoint, region_name="us-east-1",
         aws_access_key_id="local", aws_secret_access_key="local",
         config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30))
-    run = f"restore-drill-{int(time.time())}"
-    source, restored, imported = f"{run}-source", f"{run}-restored", f"{run}-imported"
-    created = []
+    source = args.source
+    restored, imported = f"{source}-restored", f"{source}-imported"
+    created = [source]
     try:
         schema, ttl_attribute = template_schema(args.template)
-        create_table(client, source, schema, ttl_attribute)
-        created.append(source)
-        items = sample_items()
-        batch_write(client, source, items)
-        if len(scan_all(client, source)) != len(items):
-            raise DrillFailure(f"{source}: wrote {len(items)} items, scanned back a different number")
-        print(f"OK   source {source}: {len(items)} items "
-              f"({sum(1 for i in items if KEY_HASH_ATTRIBUTE in i)} keys), schema from {args.template}")
+        # The seed made the source with the code's schema (store::schema): it must be the template's.
+        if _normalised(described_schema(client, source)) != _normalised(schema):
+            raise DrillFailure(f"{source}: the code's schema {_normalised(described_schema(client, source))} "
+                               f"is not {args.template}'s {_normalised(schema)}")
+        if ttl_of(client, source) != ("ENABLED", ttl_attribute):
+            raise DrillFailure(f"{source}: TTL is {ttl_of(client, source)}, {args.template} has {ttl_attribute}")
+        items = scan_all(client, source)
+        kinds = check_source(items)
+        print(f"OK   source {source}: {len(items)} items written by the service's own code ("
+              + ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+              + f"), every kind it writes; schema and TTL as {args.template}'s")
 
         # Restore: a new table from the source's description, TTL on again, every item copied.
         create_table(client, restored, described_schema(client, source), ttl_attribute)
@@ -424,6 +422,7 @@ def main():
         check(client, source, imported, ttl_attribute, "export and import")
 
         check_the_checks(client, source, restored, ttl_attribute)
+        check_the_source_check(items)
     except DrillFailure as failure:
         print(f"FAIL restore drill: {failure}", file=sys.stderr)
         return 1

@@ -1,14 +1,19 @@
-//! `make bench`: each figure against its baseline in the same run, printed as the Markdown that
-//! `scripts/bench.sh` writes to BENCHMARKS.md.
+//! `make bench`: each figure against its baseline in the same run, written as JSON ([`figures`]); `bench
+//! render` turns that JSON into BENCHMARKS.md ([`render`]), judged by [`policy`]; `bench compare` sets two
+//! runs side by side.
 //!
 //! Function binaries run as real processes behind an emulated Lambda Runtime API ([`runtime`]), talking to
 //! DynamoDB Local through a proxy that counts operations on the wire ([`counter`]); in section 6, each held to
 //! a memory size's CPU share ([`cpu_share`]) and reaching DynamoDB over TLS ([`tls`]).
 
+mod compare;
 mod counter;
 mod cpu_share;
+mod figures;
 mod memory_size;
+mod policy;
 mod pricing;
+mod render;
 mod tls;
 
 use std::collections::BTreeMap;
@@ -23,6 +28,11 @@ use store::{build_client, schema, ClientSettings, Store};
 use tokio::process::{Child, Command};
 
 use counter::OperationCounter;
+use figures::{
+    AuthorizerCount, BenchFigures, ColdStartRow, ColdStartSection, Histogram, MemorySizeSection,
+    OperationsRow, OperationsSection, PeakRss, RunInfo, SustainedWrites, Throughput, ToolFigures,
+    WarmRow, WarmSection,
+};
 use service_tests::{gateway_event as event, sigterm_and_wait, RuntimeApi};
 
 const FUNCTIONS: [&str; 5] = ["health", "signup", "account", "api-keys", "authorizer"];
@@ -185,8 +195,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1e3)
+/// A duration in ms, as the figures hold times.
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 /// One cold start of `binary`: (init, first response time).
@@ -232,6 +243,9 @@ async fn cold_starts(
         .collect()
 }
 
+/// Requests each instance of section 2 serves before it is timed.
+const WARM_UP: usize = 50;
+
 /// `count` warm invocations of `route` on one running process, each followed by the same DynamoDB reads
 /// done directly from this process (`raw`, when asked), so both see the same moment of a noisy machine:
 /// sorted handler latencies, sorted raw latencies, peak RSS, wall time of the handler invocations.
@@ -246,7 +260,7 @@ async fn warm(
     api.init_done().await.expect("init");
     let key = key_for(setup, route);
     let hash = auth::ApiKeySecret::parse(key).expect("key").hash();
-    for _ in 0..50 {
+    for _ in 0..WARM_UP {
         let (_, body) = api.invoke(route_event(route, key)).await.expect("warm-up");
         assert!(
             succeeded(setup, route, &body),
@@ -300,8 +314,9 @@ async fn raw_reads(setup: &Setup, route: &str, hash: &str) -> Duration {
     started.elapsed()
 }
 
-/// A small text histogram of latencies, for BENCHMARKS.md.
-fn histogram(label: &str, sorted: &[Duration], floor: Duration, ceiling: Duration) -> String {
+/// Latencies counted in 12 equal buckets from `floor` to `ceiling` (the last bucket takes everything
+/// above), for BENCHMARKS.md's text histograms.
+fn histogram(sorted: &[Duration], floor: Duration, ceiling: Duration) -> Histogram {
     let buckets = 12;
     let width = (ceiling.saturating_sub(floor)).as_secs_f64() / buckets as f64;
     let mut counts = vec![0usize; buckets];
@@ -309,14 +324,11 @@ fn histogram(label: &str, sorted: &[Duration], floor: Duration, ceiling: Duratio
         let index = ((d.saturating_sub(floor)).as_secs_f64() / width).floor() as usize;
         counts[index.min(buckets - 1)] += 1;
     }
-    let most = counts.iter().copied().max().unwrap_or(1).max(1);
-    let mut out = format!("{label}\n");
-    for (i, count) in counts.iter().enumerate() {
-        let from = floor.as_secs_f64() * 1e3 + width * 1e3 * i as f64;
-        let bar = "#".repeat(count * 50 / most);
-        out.push_str(&format!("  {from:6.2} ms | {bar} {count}\n"));
+    Histogram {
+        floor_ms: millis(floor),
+        bucket_ms: width * 1e3,
+        counts,
     }
-    out
 }
 
 /// The key-derivation secret the benchmarked functions are started with.
@@ -426,15 +438,19 @@ async fn bench_key(
     (created.key, created.id)
 }
 
-/// Section 3's table: each route's DynamoDB operations per request, counted on the wire over 100 warm
-/// requests, and its read and write units per request by route.
-async fn operations_per_request(setup: &Setup) -> (String, BTreeMap<String, (f64, f64)>) {
-    let mut out = String::from(
-        "\n## 3. DynamoDB operations per request (counted on the wire by a proxy, 100 warm requests each)\n\n\
-         | route | operations per request | read units | write units |\n|---|---|---|---|\n",
-    );
+/// Warm requests each route's operations are counted over in section 3, after its warm-up.
+const COUNTED_REQUESTS: usize = 100;
+const COUNTED_WARM_UP: usize = 5;
+
+/// Section 3: each route's DynamoDB operations per request, counted on the wire over
+/// [`COUNTED_REQUESTS`] warm requests, and its read and write units per request (also by function, for
+/// section 6's costs).
+async fn operations_per_request(
+    setup: &Setup,
+) -> (Vec<OperationsRow>, BTreeMap<String, (f64, f64)>) {
+    let mut rows = Vec::new();
     let mut units = BTreeMap::new();
-    for (route, label) in [
+    for (function, route) in [
         ("health", "GET /health"),
         ("signup", "POST /v1/signup"),
         ("account", "GET /v1/account"),
@@ -443,16 +459,16 @@ async fn operations_per_request(setup: &Setup) -> (String, BTreeMap<String, (f64
         ("dashboard", "GET /dashboard"),
     ] {
         let mut api = RuntimeApi::start().await;
-        let _child = spawn(setup, route, &api).await;
+        let _child = spawn(setup, function, &api).await;
         api.init_done().await.expect("init");
-        for _ in 0..5 {
-            api.invoke(route_event(route, key_for(setup, route)))
+        for _ in 0..COUNTED_WARM_UP {
+            api.invoke(route_event(function, key_for(setup, function)))
                 .await
                 .expect("warm-up");
         }
         setup.counter.take();
-        for _ in 0..100 {
-            api.invoke(route_event(route, key_for(setup, route)))
+        for _ in 0..COUNTED_REQUESTS {
+            api.invoke(route_event(function, key_for(setup, function)))
                 .await
                 .expect("invocation");
         }
@@ -460,20 +476,19 @@ async fn operations_per_request(setup: &Setup) -> (String, BTreeMap<String, (f64
             .counter
             .take()
             .into_iter()
-            .map(|(operation, count)| (operation, count as f64 / 100.0))
+            .map(|(operation, count)| (operation, count as f64 / COUNTED_REQUESTS as f64))
             .collect();
-        let described = describe(
-            per_request
-                .iter()
-                .map(|(operation, n)| format!("{n:.2} {operation}")),
-        );
-        let (reads, writes) = capacity(route, &per_request);
-        units.insert(route.to_owned(), (reads, writes));
-        out.push_str(&format!(
-            "| {label} | {described} | {reads:.2} | {writes:.2} |\n"
-        ));
+        let (read_units, write_units) = capacity(function, &per_request);
+        units.insert(function.to_owned(), (read_units, write_units));
+        rows.push(OperationsRow {
+            function: function.to_owned(),
+            route: route.to_owned(),
+            per_request,
+            read_units,
+            write_units,
+        });
     }
-    (out, units)
+    (rows, units)
 }
 
 /// Read and write units per request of `route` from the operations counted per request (items under 1 KB,
@@ -508,45 +523,18 @@ fn split_reads(
     operations
         .iter()
         .map(|(operation, count)| (operation.clone(), *count))
-        .partition(|(operation, _)| READ_OPERATIONS.contains(&operation.as_str()))
+        .partition(|(operation, _)| is_read(operation))
 }
 
-/// Operations as BENCHMARKS.md lists them: `2 Query + 1 GetItem`, or `none`.
-fn describe(parts: impl IntoIterator<Item = String>) -> String {
-    let described: Vec<String> = parts.into_iter().collect();
-    if described.is_empty() {
-        "none".to_owned()
-    } else {
-        described.join(" + ")
-    }
-}
-
-/// Counted operations as BENCHMARKS.md lists them: `2000 Query`, or `none`.
-fn describe_counts(operations: &BTreeMap<String, u64>) -> String {
-    describe(
-        operations
-            .iter()
-            .map(|(operation, count)| format!("{count} {operation}")),
-    )
-}
-
-/// What one `authorizer` instance cost on the wire over `requests` requests of one key, and what it wrote.
-struct AuthorizerCount {
-    requests: usize,
-    run: Duration,
-    /// Every operation while the requests ran, and the `Query` operations among them on the key-hash index.
-    running: BTreeMap<String, u64>,
-    index_queries: u64,
-    /// Operations after SIGTERM (the shutdown flush), and whether the process then exited cleanly.
-    at_shutdown: BTreeMap<String, u64>,
-    clean_exit: bool,
-    /// The key's usage in the table once the instance ended.
-    usage_written: u64,
+/// Whether `operation` reads; every other operation counts as a write.
+fn is_read(operation: &str) -> bool {
+    READ_OPERATIONS.contains(&operation)
 }
 
 /// One fresh `authorizer` process, no warm-up: `requests` events of the counted key (each must be allowed),
 /// then SIGTERM as Lambda sends it, so its shutdown flush writes what it still holds.
 async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCount {
+    let requests = requests as u64;
     let mut api = RuntimeApi::start().await;
     let mut child = spawn(setup, "authorizer", &api).await;
     api.init_done().await.expect("authorizer init");
@@ -588,82 +576,17 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
         .map(|record| record.requests)
         .sum();
     setup.counter.take();
+    let (reads, writes) = split_reads(&running.operations);
     AuthorizerCount {
         requests,
-        run,
-        running: running.operations,
+        run_s: run.as_secs_f64(),
+        index: store::schema::KEY_HASH_INDEX.to_owned(),
         index_queries,
+        reads,
+        writes,
         at_shutdown,
         clean_exit,
         usage_written,
-    }
-}
-
-impl AuthorizerCount {
-    /// The Markdown section, and what broke the bounds: exactly one read per request (the key-hash index
-    /// `Query`), at most 1 + (whole minutes of the run) writes, one write at shutdown, every request in usage.
-    fn report(&self) -> (String, Vec<String>) {
-        let requests = self.requests as u64;
-        let (read_ops, write_ops) = split_reads(&self.running);
-        let reads: u64 = read_ops.values().sum();
-        let writes: u64 = write_ops.values().sum();
-        let minutes = self.run.as_secs() / 60;
-        let write_bound = 1 + minutes;
-        let shutdown_writes: u64 = split_reads(&self.at_shutdown).1.values().sum();
-        let per_request = |n: u64| n as f64 / requests.max(1) as f64;
-        let mut section = format!(
-            "\n### The authorizer: {requests} requests of one key on one instance (counted on the wire)\n\n\
-             One fresh `authorizer` process, no warm-up, `events/authorizer-allowed.json` (`GET /v1/memories`) \
-             with a `read`-only key that no other request of the bench uses; every answer was \
-             `isAuthorized: true` with the key's context. The {requests} requests took {:.1} s ({minutes} whole \
-             minutes), so at most {write_bound} write(s). Then SIGTERM, as Lambda ends an instance.\n\n\
-             | DynamoDB operations | count | per request | bound |\n|---|---|---|---|\n\
-             | reads: `Query` on `{}` | {} | {:.4} | |\n\
-             | reads in all ({}) | {reads} | {:.4} | exactly {requests} |\n\
-             | writes: usage `ADD` + `last_used_at` ({}) | {writes} | {:.4} | ≤ {write_bound} (1 + whole minutes) |\n\
-             | at shutdown: the flush of the counts not yet written ({}) | {shutdown_writes} | | |\n\n\
-             Read units: 0.5 per request (one eventually consistent index read of an item under 4 KB); write \
-             units: 2 per item in a transaction, the key's item and one usage item per UTC day (4 per write). \
-             Usage of the key in the table after the flush: {} requests of {requests}{}.\n",
-            self.run.as_secs_f64(),
-            store::schema::KEY_HASH_INDEX,
-            self.index_queries,
-            per_request(self.index_queries),
-            describe_counts(&read_ops),
-            per_request(reads),
-            describe_counts(&write_ops),
-            per_request(writes),
-            describe_counts(&self.at_shutdown),
-            self.usage_written,
-            if self.clean_exit {
-                ", the process exiting cleanly after SIGTERM"
-            } else {
-                ", but the process did not exit cleanly after SIGTERM"
-            },
-        );
-        let mut failures = Vec::new();
-        if reads != requests || self.index_queries != requests {
-            failures.push(format!(
-                "authorizer: {reads} reads ({} on the key-hash index) for {requests} requests, not exactly one each",
-                self.index_queries
-            ));
-        }
-        if writes > write_bound {
-            failures.push(format!(
-                "authorizer: {writes} writes in {:.1} s, more than {write_bound} (one per key per minute)",
-                self.run.as_secs_f64()
-            ));
-        }
-        if self.usage_written != requests || !self.clean_exit {
-            failures.push(format!(
-                "authorizer: {} of {requests} requests in the key's usage after shutdown (clean exit: {})",
-                self.usage_written, self.clean_exit
-            ));
-        }
-        if !failures.is_empty() {
-            section.push_str(&format!("\n**Failed:** {}.\n", failures.join("; ")));
-        }
-        (section, failures)
     }
 }
 
@@ -685,11 +608,12 @@ async fn profile(function: &str, invocations: usize) {
 }
 
 /// Section 6, when cgroups can be made here: each function at each memory size's CPU share, over TLS.
-async fn memory_sizes(setup: &Setup, units: &BTreeMap<String, (f64, f64)>) -> String {
+async fn memory_sizes(
+    setup: &Setup,
+    units: &BTreeMap<String, (f64, f64)>,
+) -> Option<MemorySizeSection> {
     if !cpu_share::available() {
-        return "\n## 6. Memory size under Lambda's CPU model\n\nNot measured: it needs root and the cgroup \
-                v1 `cpu` controller at /sys/fs/cgroup/cpu.\n"
-            .to_owned();
+        return None;
     }
     let upstream = setup.endpoint.trim_start_matches("http://").to_owned();
     let terminator = tls::start(upstream, std::path::Path::new(".data/bench-test-ca.pem")).await;
@@ -699,186 +623,248 @@ async fn memory_sizes(setup: &Setup, units: &BTreeMap<String, (f64, f64)>) -> St
         lone: env_number("BENCH_MEMORY_LONE", 20),
         pause: Duration::from_millis(env_number("BENCH_MEMORY_PAUSE_MS", 1500) as u64),
     };
-    memory_size::section(setup, &terminator, &counts, units).await
+    Some(memory_size::section(setup, &terminator, &counts, units).await)
 }
+
+/// When and on what this run is made.
+fn run_info() -> RunInfo {
+    let memory_kib: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|meminfo| {
+            let line = meminfo.lines().find(|line| line.starts_with("MemTotal:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or_default();
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|output| {
+            let version = String::from_utf8_lossy(&output.stdout);
+            version
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "rustc (unknown)".to_owned());
+    RunInfo {
+        date: auth::timestamp(SystemTime::now())[..10].to_owned(),
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_gib: (memory_kib as f64 / 1_048_576.0).round() as u64,
+        arch: std::env::consts::ARCH.to_owned(),
+        rustc,
+    }
+}
+
+/// What scripts/bench.sh measured with other tools, from the file BENCH_TOOL_FIGURES names (unset: none).
+fn tool_figures() -> Option<ToolFigures> {
+    let path = std::env::var("BENCH_TOOL_FIGURES").ok()?;
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {path}: {err}"));
+    Some(ToolFigures::parse(&text).unwrap_or_else(|err| panic!("{path}: {err}")))
+}
+
+/// Reads a figures file written by a run.
+fn read_figures(path: &str) -> BenchFigures {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("read {path}: {err}"));
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{path}: not a run's figures: {err}"))
+}
+
+/// Where the measurement writes its figures: BENCH_FIGURES, else `.data/bench/figures.json`.
+fn figures_path() -> PathBuf {
+    std::env::var("BENCH_FIGURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(".data/bench/figures.json"))
+}
+
+const USAGE: &str = "usage: bench                        measure, write the figures (BENCH_FIGURES)
+       bench render FIGURES.json    print BENCHMARKS.md for a run's figures
+       bench compare OLD.json NEW.json   each figure of two runs and their ratio
+       bench memory                 sections 3 and 6 alone, as Markdown
+       bench profile FUNCTION [N]   init and N warm requests, for a profiler (BENCH_WRAPPER)";
 
 #[tokio::main]
 async fn main() {
     let arguments: Vec<String> = std::env::args().collect();
-    if arguments.get(1).map(String::as_str) == Some("profile") {
-        let invocations = arguments.get(3).and_then(|n| n.parse().ok()).unwrap_or(200);
-        profile(
-            arguments.get(2).map(String::as_str).unwrap_or("account"),
-            invocations,
-        )
-        .await;
-        return;
+    let argument = |index: usize| arguments.get(index).map(String::as_str);
+    match argument(1) {
+        None => {}
+        Some("render") => {
+            let Some(path) = argument(2) else {
+                eprintln!("{USAGE}");
+                std::process::exit(2);
+            };
+            print!("{}", render::render(&read_figures(path)));
+            return;
+        }
+        Some("compare") => {
+            let (Some(old), Some(new)) = (argument(2), argument(3)) else {
+                eprintln!("{USAGE}");
+                std::process::exit(2);
+            };
+            print!(
+                "{}",
+                compare::compare(&read_figures(old), &read_figures(new))
+            );
+            return;
+        }
+        Some("profile") => {
+            let invocations = argument(3).and_then(|n| n.parse().ok()).unwrap_or(200);
+            profile(argument(2).unwrap_or("account"), invocations).await;
+            return;
+        }
+        Some("memory") => {
+            // Sections 3 and 6 alone: the memory sizes, and the units per request their costs need.
+            let setup = prepare().await;
+            let (rows, units) = operations_per_request(&setup).await;
+            let section = OperationsSection {
+                requests: COUNTED_REQUESTS,
+                warm_up: COUNTED_WARM_UP,
+                rows,
+                sustained: Vec::new(),
+            };
+            let policy = policy::current(setup.memory_sizes.clone());
+            let sizes = memory_sizes(&setup, &units).await;
+            println!(
+                "{}{}",
+                render::operations(&section),
+                render::memory_sizes(sizes.as_ref(), &policy)
+            );
+            return;
+        }
+        Some(_) => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
     }
-    if arguments.get(1).map(String::as_str) == Some("memory") {
-        // Sections 3 and 6 alone: the memory sizes, and the units per request their costs need.
-        let setup = prepare().await;
-        let (table, units) = operations_per_request(&setup).await;
-        println!("{table}{}", memory_sizes(&setup, &units).await);
-        return;
+    let figures = measure().await;
+    let path = figures_path();
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).expect("make the figures' folder");
     }
+    let json = serde_json::to_string_pretty(&figures).expect("the figures as JSON");
+    std::fs::write(&path, json + "\n")
+        .unwrap_or_else(|err| panic!("write {}: {err}", path.display()));
+    eprintln!("bench: figures written to {}", path.display());
+    let failures = render::authorizer_failures(&figures.authorizer, &figures.policy);
+    if !failures.is_empty() {
+        eprintln!(
+            "{}",
+            render::authorizer(&figures.authorizer, &figures.policy)
+        );
+        for failure in &failures {
+            eprintln!("bench failed: {failure}");
+        }
+        std::process::exit(1);
+    }
+}
+
+/// Sections 1 to 6, measured.
+async fn measure() -> BenchFigures {
     let requests = env_number("BENCH_REQUESTS", 2000);
     let cold_runs = env_number("BENCH_COLD_RUNS", 31);
+    let run = run_info();
+    let tools = tool_figures();
     let setup = prepare().await;
-    let mut out = String::new();
 
     // 1. Cold start.
-    out.push_str(&format!(
-        "## 1. Cold start (median of {cold_runs} fresh processes each, binaries taken in turn)\n\nInit is process start to the first \
-         request for work; first request is the first event's time inside the function (the authorizer's: \
-         `events/authorizer-allowed.json` with a `read` key, answered `isAuthorized: true`). Baseline: `hello`, \
-         a minimal `lambda_http` function built with the same profile. Sections 1 to 5 run unthrottled, each \
-         function told its template.yaml `MemorySize` (below {} MB the store opens its DynamoDB connection \
-         during init: section 6).\n\n\
-         | binary | init (ms) | init / hello | first request (ms) | first request / hello |\n|---|---|---|---|---|\n",
-        store::CONNECT_AT_INIT_BELOW_MB
-    ));
     let mut binaries = vec![("hello", "health")];
     binaries.extend(FUNCTIONS.iter().map(|f| (*f, *f)));
     let medians = cold_starts(&setup, &binaries, cold_runs).await;
-    let (hello_init, hello_first) = medians[0];
-    out.push_str(&format!(
-        "| hello (baseline) | {} | 1.00 | {} | 1.00 |\n",
-        ms(hello_init),
-        ms(hello_first)
-    ));
-    for ((function, _), (init, first)) in binaries.iter().zip(&medians).skip(1) {
-        out.push_str(&format!(
-            "| {function} | {} | {:.2} | {} | {:.2} |\n",
-            ms(*init),
-            init.as_secs_f64() / hello_init.as_secs_f64(),
-            ms(*first),
-            first.as_secs_f64() / hello_first.as_secs_f64()
-        ));
-    }
+    let cold_start = ColdStartSection {
+        runs: cold_runs,
+        rows: binaries
+            .iter()
+            .zip(&medians)
+            .map(|((binary, _), (init, first))| ColdStartRow {
+                binary: (*binary).to_owned(),
+                init_ms: millis(*init),
+                first_request_ms: millis(*first),
+            })
+            .collect(),
+    };
     setup.counter.take();
 
     // 2. Warm latency, 4. peak RSS, 5. throughput.
-    out.push_str(&format!(
-        "\n## 2. Warm latency ({requests} requests after 50 warm-up, one process)\n\nBaseline: the same DynamoDB \
-         reads done directly with the SDK from the benchmark process (the auth Query on the key-hash index, \
-         then the route's own read; for the authorizer the Query alone), each right after one handler request, so both see the same moments of \
-         the machine. The handler's time includes the Runtime API round trip that every Lambda invocation \
-         pays.\n\n\
-         | route | p50 (ms) | p99 (ms) | raw reads p50 (ms) | raw reads p99 (ms) | p50 / raw | p99 / raw |\n|---|---|---|---|---|---|---|\n"
-    ));
-    let mut charts = String::new();
+    let mut warm_rows = Vec::new();
     let mut memory = BTreeMap::new();
-    let mut throughput = Vec::new();
-    for (route, path) in [
+    let (mut throughput, mut sustained) = (Vec::new(), Vec::new());
+    for (function, route) in [
         ("account", "GET /v1/account"),
         ("api-keys", "GET /v1/account/api-keys (10 keys)"),
         ("authorizer", "authorizer: GET /v1/memories, `read` key"),
     ] {
         setup.counter.take();
-        let (latencies, raw, rss, wall) = warm(&setup, route, requests, true).await;
+        let (latencies, raw, rss, wall) = warm(&setup, function, requests, true).await;
         // The raw reads add their own Query + GetItem/Query, never a write: writes are the handler's.
         let ops = setup.counter.take();
-        let (p50, p99, r50, r99) = (
-            percentile(&latencies, 50.0),
-            percentile(&latencies, 99.0),
-            percentile(&raw, 50.0),
-            percentile(&raw, 99.0),
-        );
-        out.push_str(&format!(
-            "| {path} | {} | {} | {} | {} | {:.2} | {:.2} |\n",
-            ms(p50),
-            ms(p99),
-            ms(r50),
-            ms(r99),
-            p50.as_secs_f64() / r50.as_secs_f64(),
-            p99.as_secs_f64() / r99.as_secs_f64()
-        ));
         let ceiling = percentile(&latencies, 99.5).max(percentile(&raw, 99.5));
         let floor = raw
             .first()
             .copied()
             .unwrap_or_default()
             .min(latencies.first().copied().unwrap_or_default());
-        charts.push_str(&histogram(
-            &format!("{path}: handler"),
-            &latencies,
-            floor,
-            ceiling,
-        ));
-        charts.push_str(&histogram(
-            &format!("{path}: raw reads"),
-            &raw,
-            floor,
-            ceiling,
-        ));
-        memory.insert(route.to_owned(), rss);
-        let writes = describe_counts(&split_reads(&ops).1);
-        throughput.push((path, requests as f64 / wall.as_secs_f64(), wall, writes));
+        warm_rows.push(WarmRow {
+            route: route.to_owned(),
+            p50_ms: millis(percentile(&latencies, 50.0)),
+            p99_ms: millis(percentile(&latencies, 99.0)),
+            raw_p50_ms: millis(percentile(&raw, 50.0)),
+            raw_p99_ms: millis(percentile(&raw, 99.0)),
+            handler_histogram: histogram(&latencies, floor, ceiling),
+            raw_histogram: histogram(&raw, floor, ceiling),
+        });
+        memory.insert(function, rss);
+        throughput.push(Throughput {
+            route: route.to_owned(),
+            requests_per_s: requests as f64 / wall.as_secs_f64(),
+        });
+        sustained.push(SustainedWrites {
+            route: route.to_owned(),
+            writes: split_reads(&ops).1,
+            wall_s: wall.as_secs_f64(),
+        });
     }
-    out.push_str(&format!(
-        "\nLatency distributions (same buckets for handler and raw reads):\n\n```\n{charts}```\n"
-    ));
 
     // 3. DynamoDB operations per request, counted on the wire.
-    let (table, units) = operations_per_request(&setup).await;
-    out.push_str(&table);
-    out.push_str(
-        "\nThe first request of a key on an instance writes its usage and `last_used_at` (one \
-         `TransactWriteItems`); the 5 warm-up requests above took that write, so the 100 counted show none.\n\n\
-         `last_used_at` and usage under sustained load, for one key, each on one fresh instance (writes on the \
-         wire over the 50 warm-up and the timed requests of section 2, timed wall time):",
-    );
-    for (path, _, wall, writes) in &throughput {
-        out.push_str(&format!(
-            " {path}: {writes} in {:.1} s;",
-            wall.as_secs_f64()
-        ));
-    }
-    out.push_str(
-        " one write per key per minute per instance. A second `TransactWriteItems` right after the first is \
-         the counts-only retry: the key's `last_used_at` (whole seconds) was already as new, written by \
-         another instance in the same second (in this run, a cold start of section 1 with the same key), so the \
-         condition cancelled the first.\n",
-    );
+    let (rows, units) = operations_per_request(&setup).await;
 
     // 3b. The authorizer: one read per request, one write per key per minute, counted on the wire.
-    let counted = authorizer_operations(&setup, requests).await;
-    let (section, failures) = counted.report();
-    out.push_str(&section);
+    let authorizer = authorizer_operations(&setup, requests).await;
 
-    // 4. Memory and size.
-    out.push_str("\n## 4. Peak RSS under load and package size\n\n| function | peak RSS (MiB) | target |\n|---|---|---|\n");
+    // 4. Peak RSS (the routes of section 2 measured theirs there).
     for function in ["health", "signup"] {
         let (_, _, rss, _) = warm(&setup, function, 500, false).await;
-        memory.insert(function.to_owned(), rss);
+        memory.insert(function, rss);
     }
-    for function in FUNCTIONS {
-        let rss = memory
-            .get(function)
-            .copied()
-            .flatten()
-            .map(|kib| kib as f64 / 1024.0);
-        out.push_str(&format!(
-            "| {function} | {} | ≤ 32 MiB |\n",
-            rss.map(|m| format!("{m:.1}"))
-                .unwrap_or_else(|| "n/a".to_owned())
-        ));
-    }
-
-    // 5. Throughput.
-    out.push_str("\n## 5. Throughput of one function instance (one event at a time, as Lambda runs it)\n\n| route | requests/s |\n|---|---|\n");
-    for (path, rps, _, _) in &throughput {
-        out.push_str(&format!("| {path} | {rps:.0} |\n"));
-    }
+    let peak_rss = FUNCTIONS
+        .iter()
+        .map(|function| PeakRss {
+            function: (*function).to_owned(),
+            peak_rss_kib: memory.get(function).copied().flatten(),
+        })
+        .collect();
 
     // 6. Memory size under Lambda's CPU model, over TLS.
-    out.push_str(&memory_sizes(&setup, &units).await);
-    println!("{out}");
-    if !failures.is_empty() {
-        eprintln!("{section}");
-        for failure in &failures {
-            eprintln!("bench failed: {failure}");
-        }
-        std::process::exit(1);
+    let memory_sizes = memory_sizes(&setup, &units).await;
+    BenchFigures {
+        run,
+        policy: policy::current(setup.memory_sizes.clone()),
+        cold_start,
+        warm: WarmSection {
+            requests,
+            warm_up: WARM_UP,
+            rows: warm_rows,
+        },
+        operations: OperationsSection {
+            requests: COUNTED_REQUESTS,
+            warm_up: COUNTED_WARM_UP,
+            rows,
+            sustained,
+        },
+        authorizer,
+        peak_rss,
+        throughput,
+        memory_sizes,
+        tools,
     }
 }

@@ -1,43 +1,65 @@
 //! What a request costs on AWS, from what the bench measured: us-east-1 on-demand prices, checked in
-//! November 2026. Free tiers are left out.
+//! November 2026. Free tiers are left out. The prices go into each run's figures, so an older run is costed
+//! at the prices it was measured with.
 
-/// Lambda on arm64, per GB-second (1 GB = 1024 MB), billed per 1 ms of duration.
-const LAMBDA_ARM64_PER_GB_SECOND: f64 = 0.000_013_333_4;
-/// Lambda, per million requests.
-pub const LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
-/// API Gateway HTTP API, per million requests (the first 300 million of a month).
-pub const HTTP_API_PER_MILLION_REQUESTS: f64 = 1.00;
-/// DynamoDB on-demand, per million read request units and per million write request units.
-const DYNAMODB_PER_MILLION_READ_UNITS: f64 = 0.125;
-const DYNAMODB_PER_MILLION_WRITE_UNITS: f64 = 0.625;
+use serde::{Deserialize, Serialize};
 
-/// The prices as BENCHMARKS.md states them.
-pub fn prices() -> String {
-    format!(
-        "us-east-1 on-demand prices: Lambda arm64 ${LAMBDA_ARM64_PER_GB_SECOND} per GB-s (billed ms × \
-         memory / 1024) + ${LAMBDA_PER_MILLION_REQUESTS:.2} per million requests; API Gateway HTTP API \
-         ${HTTP_API_PER_MILLION_REQUESTS:.2} per million; DynamoDB ${DYNAMODB_PER_MILLION_READ_UNITS} per \
-         million read units and ${DYNAMODB_PER_MILLION_WRITE_UNITS} per million write units"
-    )
+/// On-demand prices in dollars.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Prices {
+    /// Lambda on arm64, per GB-second (1 GB = 1024 MB), billed per 1 ms of duration.
+    pub lambda_arm64_per_gb_second: f64,
+    /// Lambda, per million requests.
+    pub lambda_per_million_requests: f64,
+    /// API Gateway HTTP API, per million requests (the first 300 million of a month).
+    pub http_api_per_million_requests: f64,
+    /// DynamoDB on-demand, per million read request units and per million write request units.
+    pub dynamodb_per_million_read_units: f64,
+    pub dynamodb_per_million_write_units: f64,
 }
+
+/// us-east-1, November 2026.
+pub const US_EAST_1: Prices = Prices {
+    lambda_arm64_per_gb_second: 0.000_013_333_4,
+    lambda_per_million_requests: 0.20,
+    http_api_per_million_requests: 1.00,
+    dynamodb_per_million_read_units: 0.125,
+    dynamodb_per_million_write_units: 0.625,
+};
 
 /// Lambda's billed duration of one request: rounded up to the next millisecond.
 pub fn billed_ms(duration: std::time::Duration) -> f64 {
     (duration.as_secs_f64() * 1e3).ceil().max(1.0)
 }
 
-/// Lambda's duration charge per million requests of `billed_ms` (mean) at `memory_mb`.
-pub fn duration_per_million(billed_ms: f64, memory_mb: u32) -> f64 {
-    billed_ms / 1e3 * f64::from(memory_mb) / 1024.0 * LAMBDA_ARM64_PER_GB_SECOND * 1e6
-}
+impl Prices {
+    /// The prices as BENCHMARKS.md states them.
+    pub fn statement(&self) -> String {
+        format!(
+            "us-east-1 on-demand prices: Lambda arm64 ${} per GB-s (billed ms × memory / 1024) + ${:.2} per \
+             million requests; API Gateway HTTP API ${:.2} per million; DynamoDB ${} per million read units \
+             and ${} per million write units",
+            self.lambda_arm64_per_gb_second,
+            self.lambda_per_million_requests,
+            self.http_api_per_million_requests,
+            self.dynamodb_per_million_read_units,
+            self.dynamodb_per_million_write_units
+        )
+    }
 
-/// Everything else per million requests, whatever the memory size: Lambda's request charge, the HTTP
-/// API's, and DynamoDB's for `read_units` and `write_units` per request.
-pub fn fixed_per_million(read_units: f64, write_units: f64) -> f64 {
-    LAMBDA_PER_MILLION_REQUESTS
-        + HTTP_API_PER_MILLION_REQUESTS
-        + read_units * DYNAMODB_PER_MILLION_READ_UNITS
-        + write_units * DYNAMODB_PER_MILLION_WRITE_UNITS
+    /// Lambda's duration charge per million requests of `billed_ms` (mean) at `memory_mb`.
+    pub fn duration_per_million(&self, billed_ms: f64, memory_mb: u32) -> f64 {
+        billed_ms / 1e3 * f64::from(memory_mb) / 1024.0 * self.lambda_arm64_per_gb_second * 1e6
+    }
+
+    /// Everything else per million requests, whatever the memory size: Lambda's request charge, the HTTP
+    /// API's, and DynamoDB's for `read_units` and `write_units` per request.
+    pub fn fixed_per_million(&self, read_units: f64, write_units: f64) -> f64 {
+        self.lambda_per_million_requests
+            + self.http_api_per_million_requests
+            + read_units * self.dynamodb_per_million_read_units
+            + write_units * self.dynamodb_per_million_write_units
+    }
 }
 
 #[cfg(test)]
@@ -48,14 +70,14 @@ mod tests {
     #[test]
     fn duration_is_billed_per_gb_second_and_rounded_up_to_the_millisecond() {
         // A million requests of 1 s at 1024 MB are a million GB-seconds.
-        assert!((duration_per_million(1000.0, 1024) - 13.3334).abs() < 1e-9);
+        assert!((US_EAST_1.duration_per_million(1000.0, 1024) - 13.3334).abs() < 1e-9);
         assert_eq!(billed_ms(Duration::from_micros(1_001)), 2.0);
         assert_eq!(billed_ms(Duration::from_micros(150)), 1.0);
     }
 
     #[test]
     fn the_prices_are_stated_as_the_constants_say() {
-        let text = prices();
+        let text = US_EAST_1.statement();
         for price in [
             "$0.0000133334 per GB-s",
             "$0.20 per million requests",
@@ -68,8 +90,8 @@ mod tests {
 
     #[test]
     fn the_fixed_charges_are_the_requests_and_the_capacity_units() {
-        assert!((fixed_per_million(0.0, 0.0) - 1.20).abs() < 1e-9);
-        assert!((fixed_per_million(1.5, 0.0) - 1.3875).abs() < 1e-9);
-        assert!((fixed_per_million(0.0, 6.0) - 4.95).abs() < 1e-9);
+        assert!((US_EAST_1.fixed_per_million(0.0, 0.0) - 1.20).abs() < 1e-9);
+        assert!((US_EAST_1.fixed_per_million(1.5, 0.0) - 1.3875).abs() < 1e-9);
+        assert!((US_EAST_1.fixed_per_million(0.0, 6.0) - 4.95).abs() < 1e-9);
     }
 }

@@ -1,0 +1,1055 @@
+//! BENCHMARKS.md from one run's [`BenchFigures`]: the prose, the tables, and the judgements the policy in
+//! the figures makes of them (the authorizer's bounds, the memory-size rule). Nothing here measures.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::figures::{
+    AuthorizerCount, BenchFigures, ColdMedians, Histogram, MemorySizeSection, OperationsSection,
+    Policy, SizeRow, ToolFigures,
+};
+
+/// The whole of BENCHMARKS.md.
+pub fn render(figures: &BenchFigures) -> String {
+    let run = &figures.run;
+    let mut out = format!(
+        "# Benchmarks\n\nProduced by `make bench` on {} ({} cores, {} GiB, {}, {}), against DynamoDB Local on \
+         loopback. Every figure is measured against its baseline in the same run; absolute times on a shared \
+         2-core machine mean little.\n\n",
+        run.date, run.cores, run.memory_gib, run.arch, run.rustc
+    );
+    out.push_str(&cold_start(figures));
+    out.push_str(&warm(figures));
+    out.push_str(&operations(&figures.operations));
+    out.push_str(&sustained_writes(&figures.operations, figures.warm.warm_up));
+    out.push_str(&authorizer(&figures.authorizer, &figures.policy));
+    out.push_str(&peak_rss(figures));
+    out.push_str(&throughput(figures));
+    out.push_str(&memory_sizes(
+        figures.memory_sizes.as_ref(),
+        &figures.policy,
+    ));
+    if let Some(tools) = &figures.tools {
+        out.push_str(&tool_sections(tools, &figures.policy));
+    }
+    out
+}
+
+/// A time in ms as BENCHMARKS.md gives it.
+fn ms(value: f64) -> String {
+    format!("{value:.3}")
+}
+
+/// Operations as BENCHMARKS.md lists them: `2 Query + 1 GetItem`, or `none`.
+fn describe(parts: impl IntoIterator<Item = String>) -> String {
+    let described: Vec<String> = parts.into_iter().collect();
+    if described.is_empty() {
+        "none".to_owned()
+    } else {
+        described.join(" + ")
+    }
+}
+
+/// Counted operations as BENCHMARKS.md lists them: `2000 Query`, or `none`.
+pub fn describe_counts(operations: &BTreeMap<String, u64>) -> String {
+    describe(
+        operations
+            .iter()
+            .map(|(operation, count)| format!("{count} {operation}")),
+    )
+}
+
+fn cold_start(figures: &BenchFigures) -> String {
+    let section = &figures.cold_start;
+    let mut out = format!(
+        "## 1. Cold start (median of {} fresh processes each, binaries taken in turn)\n\nInit is process start \
+         to the first request for work; first request is the first event's time inside the function (the \
+         authorizer's: `events/authorizer-allowed.json` with a `read` key, answered `isAuthorized: true`). \
+         Baseline: `hello`, a minimal `lambda_http` function built with the same profile. Sections 1 to 5 run \
+         unthrottled, each function told its template.yaml `MemorySize` (below {} MB the store opens its \
+         DynamoDB connection during init: section 6).\n\n\
+         | binary | init (ms) | init / hello | first request (ms) | first request / hello |\n\
+         |---|---|---|---|---|\n",
+        section.runs, figures.policy.connect_at_init_below_mb
+    );
+    let Some((hello, functions)) = section.rows.split_first() else {
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "| {} (baseline) | {} | 1.00 | {} | 1.00 |",
+        hello.binary,
+        ms(hello.init_ms),
+        ms(hello.first_request_ms)
+    );
+    for row in functions {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.2} | {} | {:.2} |",
+            row.binary,
+            ms(row.init_ms),
+            row.init_ms / hello.init_ms,
+            ms(row.first_request_ms),
+            row.first_request_ms / hello.first_request_ms
+        );
+    }
+    out
+}
+
+fn warm(figures: &BenchFigures) -> String {
+    let section = &figures.warm;
+    let mut out = format!(
+        "\n## 2. Warm latency ({} requests after {} warm-up, one process)\n\nBaseline: the same DynamoDB reads \
+         done directly with the SDK from the benchmark process (the auth Query on the key-hash index, then the \
+         route's own read; for the authorizer the Query alone), each right after one handler request, so both \
+         see the same moments of the machine. The handler's time includes the Runtime API round trip that \
+         every Lambda invocation pays.\n\n\
+         | route | p50 (ms) | p99 (ms) | raw reads p50 (ms) | raw reads p99 (ms) | p50 / raw | p99 / raw |\n\
+         |---|---|---|---|---|---|---|\n",
+        section.requests, section.warm_up
+    );
+    let mut charts = String::new();
+    for row in &section.rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.2} | {:.2} |",
+            row.route,
+            ms(row.p50_ms),
+            ms(row.p99_ms),
+            ms(row.raw_p50_ms),
+            ms(row.raw_p99_ms),
+            row.p50_ms / row.raw_p50_ms,
+            row.p99_ms / row.raw_p99_ms
+        );
+        charts.push_str(&histogram(
+            &format!("{}: handler", row.route),
+            &row.handler_histogram,
+        ));
+        charts.push_str(&histogram(
+            &format!("{}: raw reads", row.route),
+            &row.raw_histogram,
+        ));
+    }
+    let _ = write!(
+        out,
+        "\nLatency distributions (same buckets for handler and raw reads):\n\n```\n{charts}```\n"
+    );
+    out
+}
+
+/// A small text histogram: one line per bucket, its bar scaled to the fullest bucket.
+fn histogram(label: &str, histogram: &Histogram) -> String {
+    let most = histogram.counts.iter().copied().max().unwrap_or(1).max(1);
+    let mut out = format!("{label}\n");
+    for (i, count) in histogram.counts.iter().enumerate() {
+        let from = histogram.floor_ms + histogram.bucket_ms * i as f64;
+        let bar = "#".repeat(count * 50 / most);
+        let _ = writeln!(out, "  {from:6.2} ms | {bar} {count}");
+    }
+    out
+}
+
+/// Section 3's table (`bench memory` prints it alone, with section 6).
+pub fn operations(section: &OperationsSection) -> String {
+    let mut out = format!(
+        "\n## 3. DynamoDB operations per request (counted on the wire by a proxy, {} warm requests each)\n\n\
+         | route | operations per request | read units | write units |\n|---|---|---|---|\n",
+        section.requests
+    );
+    for row in &section.rows {
+        let described = describe(
+            row.per_request
+                .iter()
+                .map(|(operation, n)| format!("{n:.2} {operation}")),
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {described} | {:.2} | {:.2} |",
+            row.route, row.read_units, row.write_units
+        );
+    }
+    out
+}
+
+/// The usage writes of section 2's instances, whose warm-up is `warm_up` requests.
+fn sustained_writes(section: &OperationsSection, warm_up: usize) -> String {
+    let mut out = format!(
+        "\nThe first request of a key on an instance writes its usage and `last_used_at` (one \
+         `TransactWriteItems`); the {} warm-up requests above took that write, so the {} counted show none.\n\n\
+         `last_used_at` and usage under sustained load, for one key, each on one fresh instance (writes on the \
+         wire over the {warm_up} warm-up and the timed requests of section 2, timed wall time):",
+        section.warm_up, section.requests
+    );
+    for row in &section.sustained {
+        let _ = write!(
+            out,
+            " {}: {} in {:.1} s;",
+            row.route,
+            describe_counts(&row.writes),
+            row.wall_s
+        );
+    }
+    out.push_str(
+        " one write per key per minute per instance. A second `TransactWriteItems` right after the first is \
+         the counts-only retry: the key's `last_used_at` (whole seconds) was already as new, written by \
+         another instance in the same second (in this run, a cold start of section 1 with the same key), so the \
+         condition cancelled the first.\n",
+    );
+    out
+}
+
+/// What broke the authorizer's bounds: exactly [`Policy::authorizer_reads_per_request`] reads per request
+/// (the key-hash index `Query`), at most that many writes per key per minute (1 + whole minutes of the run
+/// with one per minute), and every request in the key's usage after a clean shutdown. Empty: it passed.
+pub fn authorizer_failures(count: &AuthorizerCount, policy: &Policy) -> Vec<String> {
+    let requests = count.requests;
+    let reads: u64 = count.reads.values().sum();
+    let writes: u64 = count.writes.values().sum();
+    let write_bound = write_bound(count, policy);
+    let expected_reads = requests * policy.authorizer_reads_per_request;
+    let mut failures = Vec::new();
+    if reads != expected_reads || count.index_queries != expected_reads {
+        failures.push(format!(
+            "authorizer: {reads} reads ({} on the key-hash index) for {requests} requests, not exactly {} each",
+            count.index_queries, policy.authorizer_reads_per_request
+        ));
+    }
+    if writes > write_bound {
+        failures.push(format!(
+            "authorizer: {writes} writes in {:.1} s, more than {write_bound} ({} per key per minute)",
+            count.run_s, policy.authorizer_writes_per_key_per_minute
+        ));
+    }
+    if count.usage_written != requests || !count.clean_exit {
+        failures.push(format!(
+            "authorizer: {} of {requests} requests in the key's usage after shutdown (clean exit: {})",
+            count.usage_written, count.clean_exit
+        ));
+    }
+    failures
+}
+
+/// Whole minutes the run took.
+fn whole_minutes(count: &AuthorizerCount) -> u64 {
+    (count.run_s / 60.0).floor() as u64
+}
+
+/// The most writes the run may make: one per key per minute, the first request's included.
+fn write_bound(count: &AuthorizerCount, policy: &Policy) -> u64 {
+    policy.authorizer_writes_per_key_per_minute * (1 + whole_minutes(count))
+}
+
+/// Section 3b, with a **Failed** line when the bounds broke.
+pub fn authorizer(count: &AuthorizerCount, policy: &Policy) -> String {
+    let requests = count.requests;
+    let reads: u64 = count.reads.values().sum();
+    let writes: u64 = count.writes.values().sum();
+    let minutes = whole_minutes(count);
+    let write_bound = write_bound(count, policy);
+    let shutdown_writes: u64 = count
+        .at_shutdown
+        .iter()
+        .filter(|(operation, _)| !crate::is_read(operation))
+        .map(|(_, n)| n)
+        .sum();
+    let per_request = |n: u64| n as f64 / requests.max(1) as f64;
+    let mut section = format!(
+        "\n### The authorizer: {requests} requests of one key on one instance (counted on the wire)\n\n\
+         One fresh `authorizer` process, no warm-up, `events/authorizer-allowed.json` (`GET /v1/memories`) \
+         with a `read`-only key that no other request of the bench uses; every answer was \
+         `isAuthorized: true` with the key's context. The {requests} requests took {:.1} s ({minutes} whole \
+         minutes), so at most {write_bound} write(s). Then SIGTERM, as Lambda ends an instance.\n\n\
+         | DynamoDB operations | count | per request | bound |\n|---|---|---|---|\n\
+         | reads: `Query` on `{}` | {} | {:.4} | |\n\
+         | reads in all ({}) | {reads} | {:.4} | exactly {} |\n\
+         | writes: usage `ADD` + `last_used_at` ({}) | {writes} | {:.4} | ≤ {write_bound} (1 + whole minutes) |\n\
+         | at shutdown: the flush of the counts not yet written ({}) | {shutdown_writes} | | |\n\n\
+         Read units: 0.5 per request (one eventually consistent index read of an item under 4 KB); write \
+         units: 2 per item in a transaction, the key's item and one usage item per UTC day (4 per write). \
+         Usage of the key in the table after the flush: {} requests of {requests}{}.\n",
+        count.run_s,
+        count.index,
+        count.index_queries,
+        per_request(count.index_queries),
+        describe_counts(&count.reads),
+        per_request(reads),
+        requests * policy.authorizer_reads_per_request,
+        describe_counts(&count.writes),
+        per_request(writes),
+        describe_counts(&count.at_shutdown),
+        count.usage_written,
+        if count.clean_exit {
+            ", the process exiting cleanly after SIGTERM"
+        } else {
+            ", but the process did not exit cleanly after SIGTERM"
+        },
+    );
+    let failures = authorizer_failures(count, policy);
+    if !failures.is_empty() {
+        let _ = write!(section, "\n**Failed:** {}.\n", failures.join("; "));
+    }
+    section
+}
+
+fn peak_rss(figures: &BenchFigures) -> String {
+    let mut out = String::from(
+        "\n## 4. Peak RSS under load and package size\n\n| function | peak RSS (MiB) | target |\n|---|---|---|\n",
+    );
+    for row in &figures.peak_rss {
+        let rss = row
+            .peak_rss_kib
+            .map(|kib| format!("{:.1}", kib as f64 / 1024.0))
+            .unwrap_or_else(|| "n/a".to_owned());
+        let _ = writeln!(
+            out,
+            "| {} | {rss} | ≤ {} MiB |",
+            row.function, figures.policy.peak_rss_target_mib
+        );
+    }
+    out
+}
+
+fn throughput(figures: &BenchFigures) -> String {
+    let mut out = String::from(
+        "\n## 5. Throughput of one function instance (one event at a time, as Lambda runs it)\n\n\
+         | route | requests/s |\n|---|---|\n",
+    );
+    for row in &figures.throughput {
+        let _ = writeln!(out, "| {} | {:.0} |", row.route, row.requests_per_s);
+    }
+    out
+}
+
+/// One size of one function with its cost per million requests.
+struct Costed<'r> {
+    row: &'r SizeRow,
+    /// Lambda's duration charge, and that plus everything else.
+    duration: f64,
+    total: f64,
+}
+
+/// The memory-size rule's pick among `rows` (sizes ascending): among the sizes whose warm p99 is within
+/// `budget_ms`, the cheapest, and of sizes that cost within `same_cost` of it the smallest; when no size is
+/// within the budget, the one with the lowest warm p99.
+fn pick(rows: &[Costed], budget_ms: f64, same_cost: f64) -> Option<u32> {
+    let within: Vec<&Costed> = rows
+        .iter()
+        .filter(|costed| costed.row.warm_p99_ms <= budget_ms)
+        .collect();
+    if within.is_empty() {
+        return rows
+            .iter()
+            .min_by(|a, b| a.row.warm_p99_ms.total_cmp(&b.row.warm_p99_ms))
+            .map(|costed| costed.row.memory_mb);
+    }
+    let cheapest = within
+        .iter()
+        .map(|costed| costed.total)
+        .fold(f64::INFINITY, f64::min);
+    within
+        .into_iter()
+        .filter(|costed| costed.total <= cheapest + same_cost)
+        .map(|costed| costed.row.memory_mb)
+        .min()
+}
+
+/// The functions of section 6 in the order measured.
+fn functions_in_order(section: &MemorySizeSection) -> Vec<&str> {
+    let mut functions: Vec<&str> = Vec::new();
+    for row in &section.rows {
+        if !functions.contains(&row.function.as_str()) {
+            functions.push(&row.function);
+        }
+    }
+    functions
+}
+
+/// Section 6 (`bench memory` prints it alone, with section 3).
+pub fn memory_sizes(section: Option<&MemorySizeSection>, policy: &Policy) -> String {
+    let Some(section) = section else {
+        return "\n## 6. Memory size under Lambda's CPU model\n\nNot measured: it needs root and the cgroup \
+                v1 `cpu` controller at /sys/fs/cgroup/cpu.\n"
+            .to_owned();
+    };
+    let mut out = memory_table(section, policy);
+    let _ = write!(
+        out,
+        "\nOver TLS: the terminator completed {} handshakes for the {} instances of the functions that reach \
+         DynamoDB (about one connection per instance, kept open between requests).\n",
+        section.tls_handshakes, section.instances_reaching_dynamodb
+    );
+    out.push_str(&connection_table(section, policy));
+    out
+}
+
+/// The power-tuning table: every function at every size, with the rule's pick and template.yaml's size.
+fn memory_table(section: &MemorySizeSection, policy: &Policy) -> String {
+    let samples = &section.samples;
+    let prices = &policy.prices;
+    let mut out = format!(
+        "\n## 6. Memory size under Lambda's CPU model, DynamoDB over TLS\n\n\
+         Lambda gives a function memory / {one_vcpu} MB of one vCPU. Here each function process is held to \
+         that share by a cgroup (v1 `cpu`, period {period} ms, quota share × period), moved in at its first \
+         request for work: init runs unthrottled (on AWS init gets more CPU than a small function's \
+         invocations) and every invocation at the share. DynamoDB is reached over TLS as on AWS: \
+         `https://localhost:PORT`, a TLS terminator (a throwaway test CA made for the run, trusted by the \
+         functions through `DYNAMODB_TLS_ROOTS=file:...`) in front of the counting proxy and DynamoDB Local.\n\n\
+         Samples: cold start, the median of {cold} fresh processes per function and size (init + first \
+         request, in the store's default connection mode); warm, {requests} requests back to back on one \
+         instance after {warm_up} warm-up, and their mean CPU time (cgroup `cpuacct`); lone, {lone} requests \
+         per instance, each after {pause:.1} s with nothing to do (so their p99 is their maximum). Billed: the \
+         mean of the warm requests' durations, each rounded up to the next ms, as Lambda bills.\n\n\
+         Cost per million requests, {prices}. DynamoDB units per request as in section 3 (the usage writes, \
+         one per key per minute per instance, left out); for the authorizer the HTTP API charge is the \
+         guarded request's, which it adds nothing to. The charge for init (once per cold start) is left out. \
+         This machine's x86 core is not a Graviton core and DynamoDB Local is not DynamoDB: the times are a \
+         model of Lambda's, to compare sizes with, not a forecast.\n\n\
+         | function | memory (MB) | CPU share | cold start (ms) | warm p50 (ms) | warm p99 (ms) | lone p50 (ms) | \
+         lone p99 (ms) | CPU per request (ms) | billed (ms) | Lambda duration $/M | total $/M |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        one_vcpu = section.one_vcpu_mb,
+        period = section.period_ms,
+        cold = samples.cold_runs,
+        requests = samples.requests,
+        warm_up = samples.warm_up,
+        lone = samples.lone,
+        pause = samples.pause_s,
+        prices = prices.statement(),
+    );
+    let mut picks = String::new();
+    // Lambda's duration charge as a share of the total, at each function's chosen size.
+    let mut duration_shares = Vec::new();
+    for function in functions_in_order(section) {
+        let rows: Vec<Costed> = section
+            .rows
+            .iter()
+            .filter(|row| row.function == function)
+            .map(|row| {
+                let duration = prices.duration_per_million(row.billed_ms, row.memory_mb);
+                let fixed = prices.fixed_per_million(row.read_units, row.write_units);
+                Costed {
+                    row,
+                    duration,
+                    total: duration + fixed,
+                }
+            })
+            .collect();
+        let budget = policy.budgets.iter().find(|b| b.function == function);
+        let (limit_ms, why) = budget
+            .map(|b| (b.warm_p99_ms as f64, b.why.as_str()))
+            .unwrap_or((f64::INFINITY, ""));
+        let picked = pick(&rows, limit_ms, policy.same_cost_per_million);
+        let chosen = policy.template_memory_mb.get(function).copied();
+        for costed in &rows {
+            let row = costed.row;
+            let bold = |size: Option<u32>| {
+                if size == Some(row.memory_mb) {
+                    "**"
+                } else {
+                    ""
+                }
+            };
+            let (chosen_mark, picked_mark) = (bold(chosen), bold(picked));
+            let _ = writeln!(
+                out,
+                "| {function} | {chosen_mark}{}{chosen_mark} | {:.1} % | {} | {} | {} | {} | {} | {} | {:.2} | \
+                 {:.4} | {picked_mark}{:.4}{picked_mark} |",
+                row.memory_mb,
+                row.cpu_share * 100.0,
+                ms(row.cold_default.total_ms),
+                ms(row.warm_p50_ms),
+                ms(row.warm_p99_ms),
+                ms(row.lone_p50_ms),
+                ms(row.lone_p99_ms),
+                ms(row.cpu_per_request_ms),
+                row.billed_ms,
+                costed.duration,
+                costed.total,
+            );
+        }
+        // The trade-off around template.yaml's size: what one size less and one size more would give.
+        let at = rows
+            .iter()
+            .position(|costed| Some(costed.row.memory_mb) == chosen);
+        if let Some(costed) = at.and_then(|index| rows.get(index)) {
+            duration_shares.push(costed.duration / costed.total);
+        }
+        let neighbour = |index: Option<usize>| {
+            let (chosen_row, other) = (rows.get(at?)?, rows.get(index?)?);
+            Some(format!(
+                "{} MB: p99 {} ms, {:+.4} $/M",
+                other.row.memory_mb,
+                ms(other.row.warm_p99_ms),
+                other.total - chosen_row.total
+            ))
+        };
+        let chosen_figures = at.and_then(|index| rows.get(index)).map(|costed| {
+            let row = costed.row;
+            format!(
+                "p50 {} / p99 {} ms, lone p50 {} ms",
+                ms(row.warm_p50_ms),
+                ms(row.warm_p99_ms),
+                ms(row.lone_p50_ms)
+            )
+        });
+        let _ = writeln!(
+            picks,
+            "| {function} | {} ms: {why} | {} | {} | {} | {} | {} |",
+            budget
+                .map(|b| b.warm_p99_ms.to_string())
+                .unwrap_or_default(),
+            picked.map(|m| m.to_string()).unwrap_or_default(),
+            match (chosen, chosen == picked) {
+                (Some(size), true) => size.to_string(),
+                (Some(size), false) => format!("**{size}** (not the rule's pick)"),
+                (None, _) => "?".to_owned(),
+            },
+            chosen_figures.unwrap_or_default(),
+            neighbour(at.and_then(|index| index.checked_sub(1))).unwrap_or_else(|| "–".to_owned()),
+            neighbour(at.map(|index| index + 1)).unwrap_or_else(|| "–".to_owned()),
+        );
+    }
+    let _ = write!(
+        out,
+        "\nIn bold: template.yaml's size (memory column) and the rule's pick (total column). The rule: the \
+         cheapest size per million requests whose warm p99 stays within what a user of the function would \
+         accept (below); costs less than ${} per million apart count as the same (the run-to-run noise), and \
+         then the smaller size is taken, whose cold starts cost less (init is billed too); when no size is \
+         within, the fastest. Cost is taken from requests back to back because that is when it adds up: an \
+         instance kept busy. The lone requests show what a user of a quiet service waits. Around each chosen \
+         size, what one size less and one size more would give (cost per million against the chosen size's).\n\n\
+         | function | warm p99 accepted | rule's pick (MB) | template.yaml (MB) | there | one size less | \
+         one size more |\n|---|---|---|---|---|---|---|\n{picks}",
+        policy.same_cost_per_million
+    );
+    let (least, most) = duration_shares
+        .iter()
+        .fold((f64::INFINITY, 0.0_f64), |(least, most), share| {
+            (least.min(*share), most.max(*share))
+        });
+    // The quota per period of the three smallest sizes measured.
+    let mut sizes: Vec<(u32, f64)> = section
+        .rows
+        .iter()
+        .map(|row| (row.memory_mb, row.cpu_share))
+        .collect();
+    sizes.sort_by_key(|(memory_mb, _)| *memory_mb);
+    sizes.dedup_by_key(|(memory_mb, _)| *memory_mb);
+    let quotas: Vec<String> = sizes
+        .iter()
+        .take(3)
+        .map(|(memory_mb, share)| format!("{memory_mb} MB {:.2} ms", share * section.period_ms))
+        .collect();
+    let _ = write!(
+        out,
+        "\nThe trade-off. At the chosen sizes Lambda's duration is {:.1} to {:.1} % of the cost per million \
+         requests: API Gateway's ${:.2} and Lambda's ${:.2} per million do not depend on the size, DynamoDB's \
+         units depend on the route. So the memory size moves latency far more than the bill, and a size \
+         that is faster for about the same cost is worth taking. What makes the small sizes slow is the \
+         quota per {} ms period ({}): once the requests of a period have spent it, the function waits for \
+         the next one, which shows as a warm p99 of about 20 ms (a p50 of about 20 ms when one request \
+         needs more than the quota) and as more billed time. Functions that do little per request (health, \
+         dashboard) rarely wait and are cheapest at 128 MB. Those that sign DynamoDB calls and parse the \
+         answers (account, api-keys, the authorizer: the CPU column) wait often at 128 and 256 MB, and at \
+         512 MB cost about the same per request while answering in a few ms. A request after a pause (lone) \
+         starts with a full quota, so at the small sizes it waits less than one in a busy stream.\n",
+        least * 100.0,
+        most * 100.0,
+        prices.http_api_per_million_requests,
+        prices.lambda_per_million_requests,
+        section.period_ms,
+        quotas.join(", ")
+    );
+    out
+}
+
+/// The median of `values` (the upper one of an even count), 0 when there are none.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+/// Cold starts with the DynamoDB connection opened during init and at the first request, side by side,
+/// and what the store's default makes of them.
+fn connection_table(section: &MemorySizeSection, policy: &Policy) -> String {
+    let mut out = format!(
+        "\n### Opening the DynamoDB connection during init, or at the first request\n\n\
+         `DYNAMODB_CONNECT_AT_INIT=1` makes `Store::connect` send one eventually consistent `GetItem` of a key \
+         that cannot exist during init, opening the connection (DNS, TCP, TLS) and running the SDK's \
+         first-request set-up there: 0.5 read unit, ${} per cold start. `0` leaves it all to the \
+         first request, which pays it at the throttled share. Unset, the store connects at init below {} MB \
+         (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, set by Lambda). Medians of {} fresh processes each, in ms; the \
+         first request's CPU time from the cgroup (`cpuacct`). Either way the first request of an \
+         authenticated route also writes the key's usage (one `TransactWriteItems`).\n\n\
+         | function | memory (MB) | at first request: init | first request (CPU) | cold start | at init: init | \
+         first request (CPU) | cold start | at init − at first request |\n|---|---|---|---|---|---|---|---|---|\n",
+        format_price(0.5 * policy.prices.dynamodb_per_million_read_units / 1e6),
+        policy.connect_at_init_below_mb,
+        section.samples.cold_runs
+    );
+    // Both modes of each function that reaches DynamoDB, by size.
+    let pairs: Vec<(&SizeRow, ColdMedians, ColdMedians)> = section
+        .rows
+        .iter()
+        .filter_map(|row| Some((row, row.cold_at_first_request?, row.cold_at_init?)))
+        .collect();
+    // By size: in how many functions connecting at init was faster, and the median difference; and over
+    // every pair, how much CPU the first request saved and how much longer init took.
+    let mut by_size: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    let mut default_at_init: BTreeMap<u32, bool> = BTreeMap::new();
+    let (mut cpu_saved, mut init_added, mut spreads) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, lazy, eager) in &pairs {
+        spreads.extend([lazy.spread_ms, eager.spread_ms]);
+        let difference = eager.total_ms - lazy.total_ms;
+        by_size.entry(row.memory_mb).or_default().push(difference);
+        default_at_init.insert(row.memory_mb, row.connects_at_init_by_default);
+        cpu_saved.push((lazy.first_cpu_ms - eager.first_cpu_ms).max(0.0));
+        init_added.push((eager.init_ms - lazy.init_ms).max(0.0));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} ({}) | {} | {} | {} ({}) | {} | {:+.3} |",
+            row.function,
+            row.memory_mb,
+            ms(lazy.init_ms),
+            ms(lazy.first_ms),
+            ms(lazy.first_cpu_ms),
+            ms(lazy.total_ms),
+            ms(eager.init_ms),
+            ms(eager.first_ms),
+            ms(eager.first_cpu_ms),
+            ms(eager.total_ms),
+            difference
+        );
+    }
+    // Per size: (functions for which connecting at init was faster, functions, median difference in ms).
+    let summary: BTreeMap<u32, (usize, usize, f64)> = by_size
+        .into_iter()
+        .map(|(memory_mb, mut differences)| {
+            let faster = differences.iter().filter(|d| **d < 0.0).count();
+            let functions = differences.len();
+            (memory_mb, (faster, functions, median(&mut differences)))
+        })
+        .collect();
+    out.push_str(
+        "\n| memory (MB) | connecting at init faster for | median difference (ms) | the store's default |\n\
+         |---|---|---|---|\n",
+    );
+    let default_mode = |memory_mb: u32| {
+        if default_at_init.get(&memory_mb).copied().unwrap_or(false) {
+            "at init"
+        } else {
+            "at the first request"
+        }
+    };
+    for (memory_mb, (faster, functions, median)) in &summary {
+        let _ = writeln!(
+            out,
+            "| {memory_mb} | {faster} of {functions} functions | {median:+.3} | {} |",
+            default_mode(*memory_mb)
+        );
+    }
+    let at = |memory_mb: u32| {
+        summary
+            .get(&memory_mb)
+            .map(|(faster, functions, median)| {
+                format!(
+                    "at {memory_mb} MB connecting at init was faster for {faster} of {functions} \
+                     functions (median {median:+.1} ms)"
+                )
+            })
+            .unwrap_or_else(|| format!("{memory_mb} MB was not measured"))
+    };
+    // How each function that reaches DynamoDB opens its connection at template.yaml's size, and what
+    // connecting at init measured there against connecting at the first request.
+    let at_template_sizes: Vec<String> = pairs
+        .iter()
+        .filter(|(row, _, _)| policy.template_memory_mb.get(&row.function) == Some(&row.memory_mb))
+        .map(|(row, lazy, eager)| {
+            let mode = if row.connects_at_init_by_default {
+                "connects at init"
+            } else {
+                "connects at the first request"
+            };
+            format!(
+                "{} ({} MB) {mode}, at init {:+.1} ms",
+                row.function,
+                row.memory_mb,
+                eager.total_ms - lazy.total_ms
+            )
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "\nThe decision. Opening the connection at init takes about {} ms of CPU (median) off the first \
+         request, and adds to init that CPU at full speed plus one round trip to DynamoDB: {} ms here \
+         (median). Measured: {}; {}; {}. DynamoDB Local answers on loopback in about a millisecond (section \
+         2's raw reads), DynamoDB answers a Lambda function in a few, so on AWS the round trip at init costs \
+         more than here and the balance tips further toward the first request. The store connects at init \
+         below {} MB by default, where the throttled share makes the saving largest, and at the first \
+         request from there on. At template.yaml's sizes: {}. For scale: the cold starts of one function, \
+         size and mode spread over {} ms between fresh processes (median interquartile range), so a difference \
+         of a ms or two for one function is within the noise.\n",
+        ms(median(&mut cpu_saved)),
+        ms(median(&mut init_added)),
+        at(128),
+        at(256),
+        at(512),
+        policy.connect_at_init_below_mb,
+        at_template_sizes.join("; "),
+        ms(median(&mut spreads)),
+    );
+    out
+}
+
+/// A price in dollars with its significant digits and no exponent: `0.0000000625`.
+fn format_price(dollars: f64) -> String {
+    let text = format!("{dollars:.12}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// The sections scripts/bench.sh measures with valgrind, `init_steps` and the Lambda zips.
+fn tool_sections(tools: &ToolFigures, policy: &Policy) -> String {
+    let mut out = format!(
+        "\n### Where init goes: building the DynamoDB client (median of {} fresh processes)\n\n\
+         | trust store | aws-config load + client (ms) |\n|---|---|\n\
+         | the system's CA bundle (rustls-native-certs) | {} |\n\
+         | the five AWS roots compiled in (what the functions use) | {} |\n\n\
+         ### Where init goes: instructions of init alone (callgrind; start to the first request for work)\n\n\
+         Each function runs with its template.yaml `MemorySize`; a function small enough to open its DynamoDB\n\
+         connection during init (one `GetItem`, section 6) has that in its count.\n\n\
+         | binary | instructions | / hello | of which the dynamic loader's relocations |\n|---|---|---|---|\n",
+        tools.client_runs,
+        ms(tools.client_native_ms),
+        ms(tools.client_aws_roots_ms)
+    );
+    let hello = tools
+        .init_instructions
+        .first()
+        .map(|row| row.instructions)
+        .unwrap_or(1)
+        .max(1);
+    for row in &tools.init_instructions {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.2} | {} |",
+            row.binary,
+            row.instructions,
+            row.instructions as f64 / hello as f64,
+            row.relocations
+        );
+    }
+    let requests = tools.profile_requests.max(1);
+    let _ = write!(
+        out,
+        "\nOf the account function's {} init instructions (profiling build, same code with symbols):\n\
+         {} parse the AWS SDK's built-in partition table (JSON and region regexes):\n\
+         `Client::from_conf` forces it, whatever endpoint is configured, and no setting skips it;\n\
+         {} decode the five embedded AWS root CAs from PEM (the SDK's trust store takes PEM only);\n\
+         the rest is the SDK's client assembly, the bigger binary's relocations and the same runtime start as hello.\n\n\
+         ### Where the time goes: callgrind, account function, init + {} warm `GET /v1/account`\n\n\
+         {} instructions in all, about {} per request with init spread over them.\n\
+         SigV4 signing of the two DynamoDB calls per request takes {:.2}% of all instructions (inclusive),\n\
+         which is why SHA-256 leads the self costs below: the AWS SDK's own work, which no handler can skip.\n\
+         Self cost by function (instruction counts are repeatable, unlike times):\n\n```\n{}\n```\n\n\
+         ### Package size (arm64, zipped, as Lambda receives it)\n\n\
+         | function | bootstrap.zip | target |\n|---|---|---|\n",
+        tools.account_init_instructions,
+        tools.partitions_instructions,
+        tools.pem_instructions,
+        tools.profile_requests,
+        tools.profile_instructions,
+        tools.profile_instructions / requests,
+        100.0 * tools.sigv4_instructions as f64 / tools.profile_instructions.max(1) as f64,
+        tools.self_cost.join("\n"),
+    );
+    for row in &tools.package_bytes {
+        let _ = writeln!(
+            out,
+            "| {} | {:.2}MiB | ≤ {} MiB |",
+            row.function,
+            row.bytes as f64 / (1024.0 * 1024.0),
+            policy.package_target_mib
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::figures::*;
+
+    fn cold(total_ms: f64) -> ColdMedians {
+        ColdMedians {
+            init_ms: 3.0,
+            first_ms: total_ms - 3.0,
+            first_cpu_ms: 1.0,
+            total_ms,
+            spread_ms: 2.0,
+        }
+    }
+
+    fn size(memory_mb: u32, warm_p99_ms: f64, billed_ms: f64) -> SizeRow {
+        SizeRow {
+            function: "account".to_owned(),
+            memory_mb,
+            cpu_share: f64::from(memory_mb) / 1769.0,
+            connects_at_init_by_default: memory_mb < 256,
+            cold_default: cold(20.0),
+            cold_at_first_request: Some(cold(20.0)),
+            cold_at_init: Some(cold(if memory_mb < 256 { 18.0 } else { 21.0 })),
+            warm_p50_ms: 2.5,
+            warm_p99_ms,
+            lone_p50_ms: 3.2,
+            lone_p99_ms: 10.0,
+            cpu_per_request_ms: 1.0,
+            billed_ms,
+            read_units: 1.5,
+            write_units: 0.0,
+        }
+    }
+
+    /// A small run: hello and one function, one route, the authorizer's count, three memory sizes.
+    fn small_run() -> BenchFigures {
+        BenchFigures {
+            run: RunInfo {
+                date: "2026-12-07".to_owned(),
+                cores: 2,
+                memory_gib: 24,
+                arch: "x86_64".to_owned(),
+                rustc: "rustc 1.95.0".to_owned(),
+            },
+            policy: crate::policy::current(BTreeMap::from([("account".to_owned(), 512)])),
+            cold_start: ColdStartSection {
+                runs: 31,
+                rows: vec![
+                    ColdStartRow {
+                        binary: "hello".to_owned(),
+                        init_ms: 2.0,
+                        first_request_ms: 0.25,
+                    },
+                    ColdStartRow {
+                        binary: "account".to_owned(),
+                        init_ms: 4.0,
+                        first_request_ms: 25.0,
+                    },
+                ],
+            },
+            warm: WarmSection {
+                requests: 2000,
+                warm_up: 50,
+                rows: vec![WarmRow {
+                    route: "GET /v1/account".to_owned(),
+                    p50_ms: 3.0,
+                    p99_ms: 10.0,
+                    raw_p50_ms: 2.0,
+                    raw_p99_ms: 8.0,
+                    handler_histogram: Histogram {
+                        floor_ms: 1.0,
+                        bucket_ms: 0.5,
+                        counts: vec![10, 5],
+                    },
+                    raw_histogram: Histogram::default(),
+                }],
+            },
+            operations: OperationsSection {
+                requests: 100,
+                warm_up: 5,
+                rows: vec![OperationsRow {
+                    function: "account".to_owned(),
+                    route: "GET /v1/account".to_owned(),
+                    per_request: BTreeMap::from([
+                        ("GetItem".to_owned(), 1.0),
+                        ("Query".to_owned(), 1.0),
+                    ]),
+                    read_units: 1.5,
+                    write_units: 0.0,
+                }],
+                sustained: vec![SustainedWrites {
+                    route: "GET /v1/account".to_owned(),
+                    writes: BTreeMap::from([("TransactWriteItems".to_owned(), 1)]),
+                    wall_s: 7.74,
+                }],
+            },
+            authorizer: AuthorizerCount {
+                requests: 2000,
+                run_s: 2.6,
+                index: "key_hash-index".to_owned(),
+                index_queries: 2000,
+                reads: BTreeMap::from([("Query".to_owned(), 2000)]),
+                writes: BTreeMap::from([("TransactWriteItems".to_owned(), 1)]),
+                at_shutdown: BTreeMap::from([("TransactWriteItems".to_owned(), 1)]),
+                clean_exit: true,
+                usage_written: 2000,
+            },
+            peak_rss: vec![PeakRss {
+                function: "account".to_owned(),
+                peak_rss_kib: Some(6861),
+            }],
+            throughput: vec![Throughput {
+                route: "GET /v1/account".to_owned(),
+                requests_per_s: 258.4,
+            }],
+            memory_sizes: Some(MemorySizeSection {
+                samples: MemorySamples {
+                    cold_runs: 15,
+                    requests: 300,
+                    warm_up: 20,
+                    lone: 20,
+                    pause_s: 1.5,
+                },
+                period_ms: 20.0,
+                one_vcpu_mb: 1769,
+                // 128 MB is over the budget (15 ms); 256 and 512 MB are within it and cost within $0.005.
+                rows: vec![
+                    size(128, 39.0, 18.6),
+                    size(256, 14.0, 6.7),
+                    size(512, 10.6, 3.8),
+                ],
+                tls_handshakes: 630,
+                instances_reaching_dynamodb: 620,
+            }),
+            tools: Some(ToolFigures {
+                client_native_ms: 8.62,
+                client_aws_roots_ms: 0.594,
+                client_runs: 15,
+                init_instructions: vec![
+                    InitInstructions {
+                        binary: "hello".to_owned(),
+                        instructions: 500,
+                        relocations: 100,
+                    },
+                    InitInstructions {
+                        binary: "account".to_owned(),
+                        instructions: 2000,
+                        relocations: 400,
+                    },
+                ],
+                account_init_instructions: 2100,
+                partitions_instructions: 700,
+                pem_instructions: 190,
+                profile_requests: 200,
+                profile_instructions: 400_000,
+                sigv4_instructions: 100_000,
+                self_cost: vec!["Ir  file:function".to_owned()],
+                package_bytes: vec![PackageSize {
+                    function: "account".to_owned(),
+                    bytes: 2_537_554,
+                }],
+            }),
+        }
+    }
+
+    #[test]
+    fn the_small_run_renders_its_key_lines() {
+        let text = render(&small_run());
+        for line in [
+            "Produced by `make bench` on 2026-12-07 (2 cores, 24 GiB, x86_64, rustc 1.95.0)",
+            "## 1. Cold start (median of 31 fresh processes each, binaries taken in turn)",
+            "| hello (baseline) | 2.000 | 1.00 | 0.250 | 1.00 |",
+            "| account | 4.000 | 2.00 | 25.000 | 100.00 |",
+            "| GET /v1/account | 3.000 | 10.000 | 2.000 | 8.000 | 1.50 | 1.25 |",
+            "    1.00 ms | ################################################## 10",
+            "    1.50 ms | ######################### 5",
+            "| GET /v1/account | 1.00 GetItem + 1.00 Query | 1.50 | 0.00 |",
+            " GET /v1/account: 1 TransactWriteItems in 7.7 s; one write per key per minute per instance.",
+            "| reads in all (2000 Query) | 2000 | 1.0000 | exactly 2000 |",
+            "| writes: usage `ADD` + `last_used_at` (1 TransactWriteItems) | 1 | 0.0005 | ≤ 1 (1 + whole minutes) |",
+            "Usage of the key in the table after the flush: 2000 requests of 2000, the process exiting cleanly",
+            "| account | 6.7 | ≤ 32 MiB |",
+            "| GET /v1/account | 258 |",
+            // 256 MB is the rule's pick (cheapest within 15 ms, 512 MB within $0.005 of it), 512 MB the
+            // template's.
+            "| account | 256 | 14.5 % | 20.000 | 2.500 | 14.000 | 3.200 | 10.000 | 1.000 | 6.70 | 0.0223 | **1.4098** |",
+            "| account | **512** | 28.9 % |",
+            "| account | 15 ms: a person or a script reading their account: a small part of an API call's round \
+             trip | 256 | **512** (not the rule's pick) |",
+            "first-request set-up there: 0.5 read unit, $0.0000000625 per cold start.",
+            "| 128 | 1 of 1 functions | -2.000 | at init |",
+            "| 512 | 0 of 1 functions | +1.000 | at the first request |",
+            "At template.yaml's sizes: account (512 MB) connects at the first request, at init +1.0 ms.",
+            "quota per 20 ms period (128 MB 1.45 ms, 256 MB 2.89 ms, 512 MB 5.79 ms)",
+            "| the five AWS roots compiled in (what the functions use) | 0.594 |",
+            "| account | 2000 | 4.00 | 400 |",
+            "400000 instructions in all, about 2000 per request with init spread over them.",
+            "takes 25.00% of all instructions (inclusive)",
+            "| account | 2.42MiB | ≤ 5 MiB |",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
+        assert!(!text.contains("**Failed:**"), "{text}");
+    }
+
+    #[test]
+    fn a_broken_bound_is_a_failure_and_a_failed_line() {
+        let mut run = small_run();
+        run.authorizer.reads.insert("GetItem".to_owned(), 3);
+        run.authorizer
+            .writes
+            .insert("TransactWriteItems".to_owned(), 2);
+        let failures = authorizer_failures(&run.authorizer, &run.policy);
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        let text = render(&run);
+        assert!(
+            text.contains("**Failed:** authorizer: 2003 reads (2000 on the key-hash index)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2 writes in 2.6 s, more than 1 (1 per key per minute)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn without_cgroups_or_the_scripts_figures_those_sections_say_so_or_are_left_out() {
+        let mut run = small_run();
+        run.memory_sizes = None;
+        run.tools = None;
+        let text = render(&run);
+        assert!(text.contains("Not measured: it needs root"), "{text}");
+        assert!(!text.contains("### Package size"), "{text}");
+    }
+
+    #[test]
+    fn the_rule_picks_the_cheapest_size_within_the_budget_else_the_fastest() {
+        let rows = [
+            size(128, 30.0, 1.0),
+            size(256, 8.0, 1.0),
+            size(512, 3.0, 1.0),
+        ];
+        let costed = |totals: [f64; 3]| -> Vec<Costed> {
+            rows.iter()
+                .zip(totals)
+                .map(|(row, total)| Costed {
+                    row,
+                    duration: 0.0,
+                    total,
+                })
+                .collect()
+        };
+        let spread = costed([1.0, 1.01, 1.02]);
+        assert_eq!(pick(&spread, 10.0, 0.005), Some(256));
+        assert_eq!(pick(&spread, 50.0, 0.005), Some(128));
+        assert_eq!(pick(&spread, 1.0, 0.005), Some(512));
+        // Costs closer than the same-cost margin are the same cost: the smaller size is taken.
+        let close = costed([1.0005, 1.0, 1.0]);
+        assert_eq!(pick(&close, 50.0, 0.005), Some(128));
+        assert_eq!(pick(&close, 10.0, 0.005), Some(256));
+    }
+
+    #[test]
+    fn the_committed_benchmarks_md_is_the_rendering_of_the_committed_figures() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let read = |name: &str| {
+            std::fs::read_to_string(format!("{root}/{name}")).expect("the committed run")
+        };
+        let figures: BenchFigures =
+            serde_json::from_str(&read("BENCHMARKS.json")).expect("BENCHMARKS.json");
+        let rendered = render(&figures);
+        let committed = read("BENCHMARKS.md");
+        assert!(
+            rendered.trim_end() == committed.trim_end(),
+            "BENCHMARKS.md is not `bench render BENCHMARKS.json`: run it again"
+        );
+    }
+}
