@@ -74,13 +74,24 @@ pub async fn insert_key(
     scopes: &[&str],
     expires_at: Option<&str>,
 ) -> String {
-    let secret = auth::ApiKeySecret::generate(auth::Environment::Live).expect("random source");
+    insert_key_in(store, org_id, auth::Environment::Live, scopes, expires_at).await
+}
+
+/// [`insert_key`] of `environment`.
+pub async fn insert_key_in(
+    store: &Store,
+    org_id: &str,
+    environment: auth::Environment,
+    scopes: &[&str],
+    expires_at: Option<&str>,
+) -> String {
+    let secret = auth::ApiKeySecret::generate(environment).expect("random source");
     let record = store::ApiKeyRecord {
         key_id: auth::new_key_id(std::time::SystemTime::now()).expect("random source"),
         org_id: org_id.to_owned(),
         name: "Inserted".to_owned(),
         key_prefix: secret.prefix(),
-        environment: auth::Environment::Live,
+        environment,
         scopes: auth::Scopes::parse(scopes).expect("known scopes"),
         key_hash: secret.hash(),
         is_active: true,

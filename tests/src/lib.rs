@@ -9,7 +9,8 @@ mod runtime;
 mod tables;
 
 pub use fixtures::{
-    create_key, insert_key, revoke_behind_a_lagging_index, sign_up, unique_email, Org,
+    create_key, insert_key, insert_key_in, revoke_behind_a_lagging_index, sign_up, unique_email,
+    Org,
 };
 pub use process::{built_binary, built_binary_of, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy};

@@ -109,16 +109,21 @@ pub async fn fresh_table() -> String {
     table
 }
 
-/// The usage meter of the instance a test's requests reach: one per table, shared by every request sent to
-/// that store (as one function instance's `main` builds one meter for all its requests).
+/// The usage meter of the instance a test's requests reach: one per store (its table and its client, so a
+/// store that reaches the table through the fault proxy has its own, writing through the proxy), shared by
+/// every request sent to that store and its clones, as one function instance's `main` builds one meter for
+/// all its requests.
 pub fn usage_meter(store: &Store) -> UsageMeter {
-    static METERS: OnceLock<Mutex<HashMap<String, UsageMeter>>> = OnceLock::new();
+    static METERS: OnceLock<Mutex<HashMap<(String, usize), UsageMeter>>> = OnceLock::new();
+    // The client's configuration lives in the client's shared handle: one address per client, shared by its
+    // clones, and never reused while the registry keeps the client alive.
+    let client = std::ptr::from_ref(store.client().config()) as usize;
     let meters = METERS.get_or_init(Mutex::default);
     let mut meters = meters
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     meters
-        .entry(store.table().to_owned())
+        .entry((store.table().to_owned(), client))
         .or_insert_with(|| UsageMeter::new(store.clone()))
         .clone()
 }

@@ -48,11 +48,15 @@ impl Service {
 }
 
 /// The scope a request needs: another team's exception ([`auth::ROUTE_SCOPES`]) first; then, should the
-/// authorizer ever guard this service's own routes, what their route tables declare (a method they do not
-/// serve: `admin`, failing closed); else by method ([`scope_by_method`]).
+/// authorizer ever guard this service's own routes, what their route tables declare (`OPTIONS`, which the
+/// functions answer without a key, by method; any other method they do not serve: `admin`, failing closed);
+/// else by method ([`scope_by_method`]).
 pub fn required_scope(route_key: &str, method: &str) -> Scope {
     if let Some(scope) = route_exception(route_key) {
         return scope;
+    }
+    if method.eq_ignore_ascii_case("OPTIONS") {
+        return scope_by_method(method);
     }
     let path = route_key
         .split_once(' ')
@@ -203,7 +207,7 @@ mod tests {
 
     #[test]
     fn this_services_key_routes_need_admin_whatever_the_method() {
-        for method in ["GET", "POST", "PATCH", "DELETE", "OPTIONS"] {
+        for method in ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"] {
             assert_eq!(
                 required_scope("ANY /v1/account/api-keys", method),
                 Scope::Admin,
@@ -215,6 +219,8 @@ mod tests {
             Scope::Admin
         );
         assert_eq!(required_scope("ANY /v1/account", "GET"), Scope::Read);
+        assert_eq!(required_scope("ANY /v1/account", "HEAD"), Scope::Read);
+        assert_eq!(required_scope("ANY /v1/account", "OPTIONS"), Scope::Read);
         assert_eq!(required_scope("ANY /v1/account", "DELETE"), Scope::Admin);
     }
 

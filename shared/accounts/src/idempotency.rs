@@ -57,6 +57,8 @@ impl IdempotencyKey {
 pub(crate) struct Claim<'a> {
     key: &'a IdempotencyKey,
     secret: &'a DerivationSecret,
+    /// The organisation the request acts for (`None` for a signup, whose answer names it).
+    org_id: Option<&'a str>,
     record_id: String,
     fingerprint: String,
 }
@@ -67,6 +69,7 @@ impl<'a> Claim<'a> {
     pub(crate) fn new(
         key: &'a IdempotencyKey,
         secret: &'a DerivationSecret,
+        org_id: Option<&'a str>,
         scope: &str,
         fields: &impl Serialize,
     ) -> Result<Self, AccountError> {
@@ -76,13 +79,16 @@ impl<'a> Claim<'a> {
         Ok(Self {
             key,
             secret,
+            org_id,
             record_id: sha256_hex(&[scope.as_bytes(), b"\n", key.0.as_bytes()]),
             fingerprint: sha256_hex(&[scope.as_bytes(), b"\n", fields.as_bytes()]),
         })
     }
 
     /// The outcome of an earlier request with this idempotency key, if there is one still in its window:
-    /// the same answer with the same key. The same key with other fields is [`AccountError::IdempotencyKeyReused`].
+    /// the same answer with the same key, showing the key's state now (revoked, rolled or expired since,
+    /// never dressed as the active key it was). The same key with other fields is
+    /// [`AccountError::IdempotencyKeyReused`].
     pub(crate) async fn previous<V: Replayable>(
         &self,
         store: &Store,
@@ -116,6 +122,19 @@ impl<'a> Claim<'a> {
             ));
         }
         outcome.reveal(&secret);
+        let current = match outcome.key_location(self.org_id) {
+            Some((org_id, key_id)) => store.get_key(org_id, key_id).await?,
+            None => None,
+        };
+        match current {
+            Some(key) => outcome.present(&key, now),
+            // Written in the same transaction as the record: gone only if its organisation was deleted.
+            None => {
+                return Err(AccountError::Internal(
+                    "the key an idempotency record created is not stored".to_owned(),
+                ))
+            }
+        }
         Ok(Some(outcome))
     }
 
@@ -212,6 +231,11 @@ impl<'a> NewKey<'a> {
 pub(crate) trait Replayable: Serialize + DeserializeOwned + Clone {
     /// The environment of the key the answer carries; `None` for a stored answer this code did not write.
     fn environment(&self) -> Option<Environment>;
+    /// Where the key the answer carries is stored: its organisation (`caller_org` where the answer does not
+    /// name one) and its id.
+    fn key_location<'a>(&'a self, caller_org: Option<&'a str>) -> Option<(&'a str, &'a str)>;
+    /// Shows the key's state as stored now.
+    fn present(&mut self, key: &store::ApiKeyRecord, now: SystemTime);
     /// Leaves the full key out, for storage.
     fn hide(&mut self);
     /// Puts the full key back, for the answer.
@@ -276,9 +300,9 @@ mod tests {
     fn the_record_id_depends_on_the_scope_and_the_fingerprint_on_the_fields() {
         let key = IdempotencyKey::parse("3f1c2a9e-7b4d-4e8a-9c1f").expect("valid");
         let secret = DerivationSecret::new([3u8; 32]).expect("secret");
-        let a = Claim::new(&key, &secret, "key_a", &("x", 1)).expect("claim");
-        let b = Claim::new(&key, &secret, "key_b", &("x", 1)).expect("claim");
-        let c = Claim::new(&key, &secret, "key_a", &("x", 2)).expect("claim");
+        let a = Claim::new(&key, &secret, None, "key_a", &("x", 1)).expect("claim");
+        let b = Claim::new(&key, &secret, None, "key_b", &("x", 1)).expect("claim");
+        let c = Claim::new(&key, &secret, None, "key_a", &("x", 2)).expect("claim");
         assert_ne!(a.record_id, b.record_id);
         assert_eq!(a.record_id, c.record_id);
         assert_ne!(a.fingerprint, c.fingerprint);

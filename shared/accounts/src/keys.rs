@@ -7,7 +7,7 @@ use auth::{
     new_key_id, timestamp, AuthError, DerivationSecret, Environment, Principal, Scope, Scopes,
 };
 use serde::Serialize;
-use store::{ApiKeyRecord, Caller, Store, StoreError};
+use store::{ApiKeyRecord, Caller, KeyRoom, Store, StoreError};
 
 use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::{validate, AccountError, ApiKeyView, CreatedKeyView, KeyListView};
@@ -18,8 +18,9 @@ const SECONDS_PER_DAY: u64 = 86_400;
 /// How many times a change to an existing key (revoke, edit) re-reads and retries when a concurrent change
 /// wins the race.
 pub const REVOCATION_ATTEMPTS: usize = 5;
-/// How many active keys (not revoked, not expired) an organisation may have, live and test together. A roll
-/// is not counted against it: its old key expires within a week.
+/// How many active keys (not revoked, not expired) an organisation may have in each environment: 100 live
+/// and, apart, 100 test keys, so the sandbox can never use up the room of live keys. A rolled key in its
+/// overlap is active and counts, so a roll with an overlap needs room as a creation does.
 pub const MAX_ACTIVE_KEYS: usize = 100;
 /// How many times a creation counts the organisation's keys again when concurrent creations used up the room
 /// its count left (only near [`MAX_ACTIVE_KEYS`]).
@@ -129,6 +130,7 @@ pub async fn create_key(
             Claim::new(
                 key,
                 derivation,
+                Some(&principal.org_id),
                 &principal.key_id,
                 &("POST /v1/account/api-keys", &input),
             )
@@ -193,26 +195,9 @@ pub async fn create_key(
         now: &timestamp(now),
     };
     for _ in 0..KEY_CREATION_ATTEMPTS {
-        let org = store
-            .get_organization(&principal.org_id)
-            .await?
-            .ok_or(AccountError::AccountNotFound)?;
-        if !org.is_active {
-            return Err(AuthError::OrganizationInactive.into());
-        }
-        let active = store
-            .list_keys(&principal.org_id)
-            .await?
-            .iter()
-            .filter(|key| key.is_active && !is_expired(key, now))
-            .count();
-        if active >= MAX_ACTIVE_KEYS {
-            return Err(AccountError::KeyLimitReached);
-        }
-        // At most `MAX_ACTIVE_KEYS - active` creations, this one included, may commit from this count on.
-        let room = (MAX_ACTIVE_KEYS - active) as u64;
+        let room = key_room(store, &principal.org_id, environment, now).await?;
         match store
-            .create_key(&key, caller, org.key_creations + room, record.as_ref(), now)
+            .create_key(&key, caller, room, record.as_ref(), now)
             .await
         {
             Ok(()) => {
@@ -230,11 +215,46 @@ pub async fn create_key(
     Err(AccountError::Contended)
 }
 
-/// Whether a key currently opens the admin routes for live keys: the keys that keep an organisation from
-/// being locked out (a test admin key cannot make a live key).
-pub(crate) fn grants_live_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
+/// The room under [`MAX_ACTIVE_KEYS`] for one more active key of `environment`: the organisation's counter of
+/// that environment's creations must still be below what it is now plus the keys still allowed, so creations
+/// racing for the last places cannot together pass the limit. [`AccountError::KeyLimitReached`] when none is
+/// left.
+pub(crate) async fn key_room(
+    store: &Store,
+    org_id: &str,
+    environment: Environment,
+    now: SystemTime,
+) -> Result<KeyRoom, AccountError> {
+    let org = store
+        .get_organization(org_id)
+        .await?
+        .ok_or(AccountError::AccountNotFound)?;
+    if !org.is_active {
+        return Err(AuthError::OrganizationInactive.into());
+    }
+    let active = store
+        .list_keys(org_id)
+        .await?
+        .iter()
+        .filter(|key| key.environment == environment && key.is_active && !is_expired(key, now))
+        .count();
+    if active >= MAX_ACTIVE_KEYS {
+        return Err(AccountError::KeyLimitReached);
+    }
+    // At most `MAX_ACTIVE_KEYS - active` creations, this one included, may commit from this count on.
+    Ok(KeyRoom {
+        environment,
+        below: org.key_creations(environment) + (MAX_ACTIVE_KEYS - active) as u64,
+    })
+}
+
+/// Whether a key is one that keeps its organisation from being locked out, a *staying* admin key: live,
+/// admin, active and without an expiry (a test admin key cannot make a live key; a key with an expiry will
+/// stop by itself). Every organisation keeps one: revoking or narrowing the last is refused.
+pub(crate) fn is_staying_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
     key.is_active
         && key.environment == Environment::Live
+        && key.expires_at.is_none()
         && !is_expired(key, now)
         && key.scopes.is_admin()
 }

@@ -1,8 +1,8 @@
 //! Changing an existing key: revoke it, roll it into a successor, rename it or narrow its scopes.
 //!
 //! Each finds the key among those the caller may see (another organisation's key, or a live key asked for
-//! by a test key, is the 404 of a key that does not exist), and none may leave the organisation without an
-//! active live admin key.
+//! by a test key, is the 404 of a key that does not exist), and none may leave the organisation without a
+//! staying admin key (live, admin, active, no expiry: [`crate::keys::is_staying_admin`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +16,8 @@ use store::{
 
 use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::keys::{
-    canonical_key_id, grants_live_admin, is_expired, visible_to, REVOCATION_ATTEMPTS,
+    canonical_key_id, is_expired, is_staying_admin, key_room, visible_to, KEY_CREATION_ATTEMPTS,
+    REVOCATION_ATTEMPTS,
 };
 use crate::{validate, AccountError, ApiKeyView, CreatedKeyView};
 
@@ -63,15 +64,16 @@ async fn find_visible(
         .ok_or(AccountError::KeyNotFound)
 }
 
-/// What a change that takes admin access away from `key` must check: nothing when the key grants none;
-/// otherwise that another active live admin key exists, under the organisation's counter (so two such
-/// changes racing for the last admin key cannot both commit).
+/// What a change that takes admin access away from `key` must check: nothing when it is not a staying admin
+/// key; otherwise that another staying admin key exists, whichever key asks (one with an expiry would leave
+/// the organisation locked out once it expires), under the organisation's counter (so two such changes
+/// racing for the last staying admin key cannot both commit).
 async fn admin_guard(
     store: &Store,
     key: &ApiKeyRecord,
     now: SystemTime,
 ) -> Result<RevocationGuard, AccountError> {
-    if !grants_live_admin(key, now) {
+    if !is_staying_admin(key, now) {
         return Ok(RevocationGuard::None);
     }
     let org = store
@@ -82,7 +84,7 @@ async fn admin_guard(
         .list_keys(&key.org_id)
         .await?
         .iter()
-        .any(|other| other.key_id != key.key_id && grants_live_admin(other, now));
+        .any(|other| other.key_id != key.key_id && is_staying_admin(other, now));
     if !another_admin {
         return Err(AccountError::LastAdminKey);
     }
@@ -91,8 +93,8 @@ async fn admin_guard(
 
 /// DELETE /v1/account/api-keys/{key_id}: revokes the key (the record stays) and returns its metadata.
 ///
-/// Revoking a revoked key returns it unchanged. The organisation's last active live admin key cannot be
-/// revoked (test keys never count: they cannot make live keys), even by two revocations racing.
+/// Revoking a revoked key returns it unchanged. The organisation's last staying admin key cannot be revoked
+/// (409 `last_admin_key`; test keys and keys with an expiry never count), even by two revocations racing.
 pub async fn revoke_key(
     store: &Store,
     principal: &Principal,
@@ -125,7 +127,7 @@ pub async fn revoke_key(
 
 /// PATCH /v1/account/api-keys/{key_id}: renames the key and/or narrows its scopes, and returns it.
 ///
-/// Scopes may only be narrowed ([`Scopes::narrows`]); taking `admin` from the organisation's last active live
+/// Scopes may only be narrowed ([`Scopes::narrows`]); taking `admin` from the organisation's last staying
 /// admin key is refused as its revocation would be. A revoked or expired key cannot be edited (409
 /// `key_revoked` / `key_expired`, as a roll is refused), not even by an empty edit; an empty edit of a
 /// working key returns it unchanged.
@@ -222,6 +224,7 @@ pub async fn roll_key(
             Claim::new(
                 key,
                 derivation,
+                Some(&principal.org_id),
                 &principal.key_id,
                 &(
                     "POST /v1/account/api-keys/{key_id}/roll",
@@ -270,32 +273,45 @@ pub async fn roll_key(
     let created = CreatedKeyView::new(&successor, &new_key.secret);
     let record = new_key.record(&created, now)?;
     let now_text = timestamp(now);
-    let rolling = Rolling {
-        successor: &successor,
-        rolled_key_id: &rolled.key_id,
-        rolled_key_expires_at: &rolled_key_expires_at,
-    };
-    match store
-        .roll_key(rolling, caller(principal, &now_text), record.as_ref(), now)
-        .await
-    {
-        Ok(()) => {
-            telemetry::note_action("api_key.rolled", Some(&rolled.key_id));
-            Ok(created)
+    // With an overlap both keys work for a while: the successor needs room under the key limit, as a new
+    // key does. Without one the old key stops as the successor starts: the count does not move.
+    let overlaps = hours > 0;
+    for _ in 0..KEY_CREATION_ATTEMPTS {
+        let room = match overlaps {
+            true => Some(key_room(store, &rolled.org_id, rolled.environment, now).await?),
+            false => None,
+        };
+        let rolling = Rolling {
+            successor: &successor,
+            rolled_key_id: &rolled.key_id,
+            rolled_key_expires_at: &rolled_key_expires_at,
+            room,
+        };
+        match store
+            .roll_key(rolling, caller(principal, &now_text), record.as_ref(), now)
+            .await
+        {
+            Ok(()) => {
+                telemetry::note_action("api_key.rolled", Some(&rolled.key_id));
+                return Ok(created);
+            }
+            Err(StoreError::IdempotencyKeyUsed) => {
+                return twin_outcome(claim.as_ref(), store, now).await
+            }
+            Err(StoreError::KeyChanged) => {
+                // Revoked, rolled or expired since it was read (a racing roll, most likely): say which.
+                let current = find_visible(store, principal, &rolled.key_id).await?;
+                refuse_unrollable(&current, principal, now)?;
+                return Err(AccountError::Contended);
+            }
+            // Concurrent creations used up the room the count left: count again.
+            Err(StoreError::Contended) if overlaps => continue,
+            Err(err) => return Err(err.into()),
         }
-        Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,
-        Err(StoreError::KeyChanged) => {
-            // Revoked, rolled or expired since it was read (a racing roll, most likely): say which.
-            let current = find_visible(store, principal, &rolled.key_id).await?;
-            refuse_unrollable(&current, principal, now)?;
-            Err(AccountError::Contended)
-        }
-        Err(err) => Err(err.into()),
     }
+    Err(AccountError::Contended)
 }
 
-/// Why `key` cannot be rolled, if it cannot: revoked, rolled already, expired. When it is the caller's own
-/// key, revoked and expired are the caller's authentication failing.
 /// Why `key` cannot be edited at `now`, if it cannot: revoked, or expired.
 fn refuse_uneditable(key: &ApiKeyRecord, now: SystemTime) -> Result<(), AccountError> {
     if !key.is_active {
@@ -307,6 +323,8 @@ fn refuse_uneditable(key: &ApiKeyRecord, now: SystemTime) -> Result<(), AccountE
     Ok(())
 }
 
+/// Why `key` cannot be rolled, if it cannot: revoked, rolled already, expired. When it is the caller's own
+/// key, revoked and expired are the caller's authentication failing.
 fn refuse_unrollable(
     key: &ApiKeyRecord,
     principal: &Principal,

@@ -31,7 +31,15 @@ pub async fn signup(
     now: SystemTime,
 ) -> Result<SignupView, AccountError> {
     let claim = idempotency
-        .map(|key| Claim::new(key, derivation, "signup", &("POST /v1/signup", &input)))
+        .map(|key| {
+            Claim::new(
+                key,
+                derivation,
+                None,
+                "signup",
+                &("POST /v1/signup", &input),
+            )
+        })
         .transpose()?;
     let name = validate::name("name", &input.name)?;
     let email = validate::email(&input.email)?;
@@ -55,7 +63,8 @@ pub async fn signup(
         is_active: true,
         created_at: created_at.clone(),
         admin_revocations: 0,
-        key_creations: 0,
+        live_key_creations: 0,
+        test_key_creations: 0,
     };
     let new_key = NewKey::new(Environment::Live, claim.as_ref())?;
     let secret = &new_key.secret;

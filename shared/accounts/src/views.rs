@@ -66,9 +66,17 @@ pub struct CreatedKeyView {
     pub key_prefix: String,
     pub environment: String,
     pub scopes: Vec<String>,
+    /// True when created; a replay of the creation (`Idempotency-Key`) shows the key's state now: false once
+    /// revoked or expired.
     pub is_active: bool,
     pub created_at: String,
     pub expires_at: Option<String>,
+    /// Set once revoked (a replay after a revocation says so).
+    #[serde(default)]
+    pub revoked_at: Option<String>,
+    /// The key this one was rolled into, once rolled.
+    #[serde(default)]
+    pub replaced_by: Option<String>,
     /// On a roll's answer: the key this one replaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
@@ -149,6 +157,8 @@ impl CreatedKeyView {
             is_active: true,
             created_at: key.created_at.clone(),
             expires_at: key.expires_at.clone(),
+            revoked_at: None,
+            replaced_by: None,
             replaces: key.replaces.clone(),
         }
     }
@@ -157,6 +167,17 @@ impl CreatedKeyView {
 impl Replayable for CreatedKeyView {
     fn environment(&self) -> Option<Environment> {
         Environment::parse(&self.environment)
+    }
+
+    fn key_location<'a>(&'a self, caller_org: Option<&'a str>) -> Option<(&'a str, &'a str)> {
+        caller_org.map(|org_id| (org_id, self.id.as_str()))
+    }
+
+    fn present(&mut self, key: &ApiKeyRecord, now: SystemTime) {
+        self.is_active = key.is_active && !crate::keys::is_expired(key, now);
+        self.expires_at.clone_from(&key.expires_at);
+        self.revoked_at.clone_from(&key.revoked_at);
+        self.replaced_by.clone_from(&key.replaced_by);
     }
 
     fn hide(&mut self) {
@@ -171,6 +192,14 @@ impl Replayable for CreatedKeyView {
 impl Replayable for SignupView {
     fn environment(&self) -> Option<Environment> {
         self.api_key.environment()
+    }
+
+    fn key_location<'a>(&'a self, _caller_org: Option<&'a str>) -> Option<(&'a str, &'a str)> {
+        Some((self.account.org_id.as_str(), self.api_key.id.as_str()))
+    }
+
+    fn present(&mut self, key: &ApiKeyRecord, now: SystemTime) {
+        self.api_key.present(key, now);
     }
 
     fn hide(&mut self) {

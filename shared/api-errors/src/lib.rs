@@ -169,7 +169,7 @@ fn account_error(err: &AccountError) -> ApiError {
             StatusCode::CONFLICT,
             "key_limit_reached",
             format!(
-                "The organisation has {} active keys, the most it may have. Revoke a key it no longer uses, then create one.",
+                "The organisation has {} active keys of this environment, the most it may have (a rolled key counts until its overlap ends). Revoke a key it no longer uses, or roll with `expires_in_hours: 0`.",
                 accounts::MAX_ACTIVE_KEYS
             ),
         ),

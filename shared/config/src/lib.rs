@@ -19,8 +19,15 @@ pub struct ConfigError {
 }
 
 /// The environment variables a configuration is read from: the process's in `main`, a fixed set in tests.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Variables(HashMap<String, String>);
+
+impl std::fmt::Debug for Variables {
+    // The names only: the environment holds credentials and secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl Variables {
     /// The process's environment (variables that are not valid UTF-8 are left out, as if unset).
@@ -65,13 +72,22 @@ impl Variables {
         })
     }
 
-    /// A secret that must be set: a refusal names the variable, never its value.
+    /// A secret that must be set, exactly as set (not trimmed: its bytes are the secret); empty counts as
+    /// unset. A refusal names the variable, never its value.
     pub fn secret(
         &self,
         name: &'static str,
         expected: &'static str,
     ) -> Result<String, ConfigError> {
-        self.required(name, expected)
+        self.0
+            .get(name)
+            .filter(|value| !value.is_empty())
+            .cloned()
+            .ok_or(ConfigError {
+                name,
+                value: None,
+                expected,
+            })
     }
 
     /// A variable parsed by `parse`, `None` when unset; a value `parse` refuses is an error.
@@ -161,6 +177,16 @@ mod tests {
             err.to_string(),
             "TABLE_NAME is not set: expected the DynamoDB table's name"
         );
+    }
+
+    #[test]
+    fn a_secret_is_read_as_set_without_trimming() {
+        let variables = Variables::from_pairs([("SECRET", " padded secret ")]);
+        assert_eq!(
+            variables.secret("SECRET", "32 bytes").as_deref(),
+            Ok(" padded secret ")
+        );
+        assert!(!format!("{variables:?}").contains("padded"));
     }
 
     #[test]

@@ -199,7 +199,7 @@ impl<Op> Matched<Op> {
         }
     }
 
-    /// The path parameter `name`; a 404 if the template has none by that name (a table mistake).
+    /// The path parameter `name`; a 500, logged, if the template has none by that name (a table mistake).
     pub fn parameter(&self, name: &str) -> Result<&str, ApiError> {
         self.parameters.get(name).ok_or_else(|| {
             tracing::error!(name, "the matched route has no such path parameter");

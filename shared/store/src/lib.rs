@@ -12,7 +12,7 @@ mod usage;
 
 use std::time::{Duration, SystemTime};
 
-use access::Scope;
+use access::{Environment, Scope};
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -143,6 +143,15 @@ impl Transaction {
     }
 }
 
+/// A creation near the key limit: the creation commits only while the organisation's counter of
+/// `environment`'s key creations is still below `below` (the caller counted the active keys, and may make at
+/// most the room that count left).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRoom {
+    pub environment: Environment,
+    pub below: u64,
+}
+
 /// Who is making a change, to be confirmed on their key's base item inside the change's transaction.
 #[derive(Clone, Copy, Debug)]
 pub struct Caller<'a> {
@@ -235,34 +244,19 @@ impl Store {
 
     /// Stores a new key, in one transaction with what makes it allowed: the calling key is still active,
     /// unexpired and holds `caller.scope` (on its base item, so a revocation the key-hash index has not seen
-    /// yet still stops it), the organisation is active and its `key_creations` counter, which the write
-    /// bumps, is still below `key_creations_below` (so creations racing near the key limit cannot pass it
-    /// together: [`StoreError::Contended`], count again), and, for an idempotent request, its record is new.
+    /// yet still stops it), the organisation is active and its counter of the key's environment's
+    /// creations, which the write bumps, is still below `room.below` (so creations racing near the key limit
+    /// cannot pass it together: [`StoreError::Contended`], count again), and, for an idempotent request, its
+    /// record is new.
     pub async fn create_key(
         &self,
         key: &ApiKeyRecord,
         caller: Caller<'_>,
-        key_creations_below: u64,
+        room: KeyRoom,
         idempotency: Option<&IdempotencyRecord>,
         now: SystemTime,
     ) -> Result<(), StoreError> {
-        let counter = Update::builder()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(org_partition(&key.org_id)))
-            .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
-            .update_expression("SET key_creations = if_not_exists(key_creations, :zero) + :one")
-            .condition_expression(
-                "is_active = :true AND (attribute_not_exists(key_creations) OR key_creations < :bound)",
-            )
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()))
-            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-            .expression_attribute_values(
-                ":bound",
-                AttributeValue::N(key_creations_below.to_string()),
-            )
-            .build()
-            .map_err(build_error)?;
+        let counter = self.creation_counter(&key.org_id, room)?;
         let mut transaction = Transaction::default();
         transaction.push(self.put_new(key.to_item())?, Refusal::AlreadyExists);
         transaction.push(
@@ -270,10 +264,7 @@ impl Store {
             Refusal::CallerRefused,
         );
         // Deactivated, or creations since the caller counted used up its room: it counts again.
-        transaction.push(
-            TransactWriteItem::builder().update(counter).build(),
-            Refusal::Contended,
-        );
+        transaction.push(counter, Refusal::Contended);
         if let Some(record) = idempotency {
             transaction.push(
                 self.put_idempotency_record(record, now)?,
@@ -282,6 +273,34 @@ impl Store {
         }
         self.transact("TransactWriteItems(create key)", transaction)
             .await
+    }
+
+    /// A transaction's bump of the organisation's counter of `room.environment`'s key creations, refused
+    /// unless the organisation is active and the counter is below `room.below`.
+    fn creation_counter(
+        &self,
+        org_id: &str,
+        room: KeyRoom,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let counter = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+            .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+            .update_expression("SET #count = if_not_exists(#count, :zero) + :one")
+            .condition_expression(
+                "is_active = :true AND (attribute_not_exists(#count) OR #count < :bound)",
+            )
+            .expression_attribute_names(
+                "#count",
+                records::key_creations_attribute(room.environment),
+            )
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":bound", AttributeValue::N(room.below.to_string()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(counter).build())
     }
 
     /// A transaction's check that the calling key is still active, unexpired and holds `caller.scope`, on

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Up
 use crate::records::{key_sort, org_partition, scopes_value, KEY_SORT_PREFIX, ORG_SORT};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::{
-    build_error, unavailable, ApiKeyRecord, Caller, IdempotencyRecord, Refusal, RevocationGuard,
-    Store, StoreError, Transaction, CALLER_CONDITION,
+    build_error, unavailable, ApiKeyRecord, Caller, IdempotencyRecord, KeyRoom, Refusal,
+    RevocationGuard, Store, StoreError, Transaction, CALLER_CONDITION,
 };
 
 /// One page of an organisation's keys, newest first.
@@ -51,6 +51,9 @@ pub struct Rolling<'a> {
     pub rolled_key_id: &'a str,
     /// When the rolled key stops working (its `expires_at` from now on).
     pub rolled_key_expires_at: &'a str,
+    /// For a roll with an overlap (both keys work for a while, so the successor takes room under the key
+    /// limit): the room the roll may take. `None` for a roll that stops the old key at once.
+    pub room: Option<KeyRoom>,
 }
 
 /// An update expression with its condition, names and values: one form for `UpdateItem` and for a
@@ -231,10 +234,17 @@ impl Store {
                 .build(),
             Refusal::KeyChanged,
         );
-        transaction.push(
-            self.organization_active_check(org_id)?,
-            Refusal::OrganizationInactive,
-        );
+        // The organisation must be active: checked by the creation counter's condition when the roll takes
+        // room (a transaction names an item once), else by a check of its own.
+        match rolling.room {
+            Some(room) => {
+                transaction.push(self.creation_counter(org_id, room)?, Refusal::Contended)
+            }
+            None => transaction.push(
+                self.organization_active_check(org_id)?,
+                Refusal::OrganizationInactive,
+            ),
+        }
         if !rolls_itself {
             transaction.push(self.caller_check(org_id, caller)?, Refusal::CallerRefused);
         }

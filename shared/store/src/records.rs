@@ -24,10 +24,31 @@ pub struct OrganizationRecord {
     /// Bumped by every revocation of an active admin key, so that two revocations racing for the last admin
     /// key cannot both succeed (optimistic concurrency on the organisation item).
     pub admin_revocations: u64,
-    /// Bumped by every key creation. A creation that counted `n` active keys while this read `c` commits only
-    /// while it is below `c + (limit − n)`, so creations racing near the organisation's key limit cannot
-    /// together pass it, and creations far from it never wait for each other. Absent on older items: 0.
-    pub key_creations: u64,
+    /// Bumped by every creation of a live key (a roll with an overlap included). A creation that counted `n`
+    /// active live keys while this read `c` commits only while it is below `c + (limit − n)`, so creations
+    /// racing near the live key limit cannot together pass it, and creations far from it never wait for each
+    /// other. Absent on new items: 0.
+    pub live_key_creations: u64,
+    /// The same for test keys: a counter of their own, so the sandbox never contends with live creations.
+    pub test_key_creations: u64,
+}
+
+impl OrganizationRecord {
+    /// The creation counter of `environment`'s keys.
+    pub fn key_creations(&self, environment: Environment) -> u64 {
+        match environment {
+            Environment::Live => self.live_key_creations,
+            Environment::Test => self.test_key_creations,
+        }
+    }
+}
+
+/// The attribute of the organisation item that counts `environment`'s key creations.
+pub(crate) fn key_creations_attribute(environment: Environment) -> &'static str {
+    match environment {
+        Environment::Live => "live_key_creations",
+        Environment::Test => "test_key_creations",
+    }
 }
 
 /// An API key's stored form: never the key itself, only its SHA-256.
@@ -152,8 +173,12 @@ impl OrganizationRecord {
                 AttributeValue::N(self.admin_revocations.to_string()),
             ),
             (
-                "key_creations".to_owned(),
-                AttributeValue::N(self.key_creations.to_string()),
+                key_creations_attribute(Environment::Live).to_owned(),
+                AttributeValue::N(self.live_key_creations.to_string()),
+            ),
+            (
+                key_creations_attribute(Environment::Test).to_owned(),
+                AttributeValue::N(self.test_key_creations.to_string()),
             ),
         ])
     }
@@ -167,10 +192,8 @@ impl OrganizationRecord {
             is_active: boolean(item, "is_active")?,
             created_at: string(item, "created_at")?,
             admin_revocations: number(item, "admin_revocations")?,
-            key_creations: match item.get("key_creations") {
-                None => 0,
-                Some(_) => number(item, "key_creations")?,
-            },
+            live_key_creations: optional_number(item, key_creations_attribute(Environment::Live))?,
+            test_key_creations: optional_number(item, key_creations_attribute(Environment::Test))?,
         })
     }
 }
@@ -309,6 +332,14 @@ fn boolean(item: &Item, name: &str) -> Result<bool, StoreError> {
     match item.get(name) {
         Some(AttributeValue::Bool(value)) => Ok(*value),
         _ => Err(corrupt(name)),
+    }
+}
+
+/// A count that is 0 while absent.
+fn optional_number(item: &Item, name: &str) -> Result<u64, StoreError> {
+    match item.get(name) {
+        None => Ok(0),
+        Some(_) => number(item, name),
     }
 }
 

@@ -294,3 +294,83 @@ async fn an_idempotency_key_past_its_window_creates_anew_even_before_the_ttl_del
     assert_ne!(later.data()["id"], first.data()["id"]);
     assert_eq!(store.list_keys(&org.org_id).await.expect("list").len(), 3);
 }
+
+#[tokio::test]
+async fn a_replayed_creation_after_a_revocation_answers_the_key_as_revoked_not_active() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let body = json!({"name": "CI"});
+    let first = create_with(&store, &org.admin_key, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(first.data()["is_active"], true);
+    assert_eq!(first.data()["revoked_at"], Value::Null);
+    let key_id = first.data()["id"].as_str().expect("id").to_owned();
+    let revoked = call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let replay = create_with(&store, &org.admin_key, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert_eq!(replay.data()["id"], first.data()["id"]);
+    assert_eq!(replay.data()["key"], first.data()["key"]);
+    assert_eq!(replay.data()["is_active"], false);
+    assert_eq!(replay.data()["revoked_at"], revoked.data()["revoked_at"]);
+}
+
+#[tokio::test]
+async fn a_replayed_roll_and_a_replayed_signup_show_their_keys_rolled_since() {
+    let store = fresh_store().await;
+    let body = json!({"name": "My Company", "email": unique_email()});
+    let signed_up = signup_with(&store, IDEMPOTENCY_KEY, &body).await;
+    let admin = signed_up.data()["api_key"]["key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let admin_id = signed_up.data()["api_key"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let roll_key = "1d7c2b4e-5f60-4a71-8b92-a3b4c5d6e7f8";
+    let roll = || {
+        call(
+            Method::POST,
+            &format!("/v1/account/api-keys/{admin_id}/roll"),
+        )
+        .bearer(&admin)
+        .header("idempotency-key", roll_key)
+        .json(json!({"expires_in_hours": 1}))
+    };
+    let rolled = roll().send(&store).await;
+    assert_eq!(rolled.status, StatusCode::CREATED);
+    let successor = rolled.data()["key"].as_str().expect("key").to_owned();
+    let successor_id = rolled.data()["id"].as_str().expect("id").to_owned();
+    // The successor is rolled in its turn, at once.
+    let again = call(
+        Method::POST,
+        &format!("/v1/account/api-keys/{successor_id}/roll"),
+    )
+    .bearer(&successor)
+    .json(json!({"expires_in_hours": 0}))
+    .send(&store)
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    let third_id = again.data()["id"].clone();
+
+    let replayed_roll = roll().send(&store).await;
+    assert_eq!(
+        replayed_roll.status,
+        StatusCode::CREATED,
+        "{}",
+        replayed_roll.body
+    );
+    assert_eq!(replayed_roll.data()["id"], successor_id.as_str());
+    assert_eq!(replayed_roll.data()["replaced_by"], third_id);
+    assert_eq!(replayed_roll.data()["is_active"], false, "expired at once");
+
+    let replayed_signup = signup_with(&store, IDEMPOTENCY_KEY, &body).await;
+    assert_eq!(replayed_signup.status, StatusCode::CREATED);
+    let api_key = &replayed_signup.data()["api_key"];
+    assert_eq!(api_key["replaced_by"], successor_id.as_str());
+    assert_ne!(api_key["expires_at"], Value::Null, "its overlap's end");
+}

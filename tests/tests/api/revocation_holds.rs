@@ -108,12 +108,15 @@ async fn the_creation_transaction_refuses_a_caller_key_revoked_after_it_was_read
         .await
         .expect("read")
         .expect("organisation")
-        .key_creations;
+        .key_creations(key.environment);
     let result = store
         .create_key(
             &key,
             caller,
-            counter + 1,
+            store::KeyRoom {
+                environment: key.environment,
+                below: counter + 1,
+            },
             None,
             std::time::SystemTime::now(),
         )
@@ -151,12 +154,15 @@ async fn the_creation_transaction_refuses_a_caller_key_without_the_admin_scope()
         .await
         .expect("read")
         .expect("organisation")
-        .key_creations;
+        .key_creations(key.environment);
     let result = store
         .create_key(
             &key,
             caller,
-            counter + 1,
+            store::KeyRoom {
+                environment: key.environment,
+                below: counter + 1,
+            },
             None,
             std::time::SystemTime::now(),
         )

@@ -207,3 +207,106 @@ async fn get_on_a_key_is_a_405_allowing_patch_and_delete() {
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.headers["allow"], "PATCH, DELETE, OPTIONS");
 }
+
+async fn revoke(store: &store::Store, with_key: &str, key_id: &str) -> service_tests::Answer {
+    call(Method::DELETE, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(with_key)
+        .send(store)
+        .await
+}
+
+#[tokio::test]
+async fn rolling_the_signup_key_with_an_overlap_then_revoking_its_successor_with_the_old_key_is_409(
+) {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let rolled = call(
+        Method::POST,
+        &format!("/v1/account/api-keys/{}/roll", org.admin_key_id),
+    )
+    .bearer(&org.admin_key)
+    .json(json!({"expires_in_hours": 1}))
+    .send(&store)
+    .await;
+    assert_eq!(rolled.status, StatusCode::CREATED);
+    let successor_id = rolled.data()["id"].as_str().expect("id").to_owned();
+    // The old key expires in an hour: the successor is the organisation's one staying admin key.
+    let answer = revoke(&store, &org.admin_key, &successor_id).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+    assert_eq!(answer.code(), "last_admin_key");
+}
+
+#[tokio::test]
+async fn an_admin_key_with_an_expiry_cannot_revoke_the_last_staying_admin_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (temporary, _) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"scopes": ["admin"], "expires_in_days": 1}),
+    )
+    .await;
+    let answer = revoke(&store, &temporary, &org.admin_key_id).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+    assert_eq!(answer.code(), "last_admin_key");
+}
+
+#[tokio::test]
+async fn narrowing_the_last_staying_admin_key_is_409_last_admin_key_whichever_key_asks() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (temporary, _) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"scopes": ["admin"], "expires_in_days": 1}),
+    )
+    .await;
+    for asking in [&org.admin_key, &temporary] {
+        let answer = call(
+            Method::PATCH,
+            &format!("/v1/account/api-keys/{}", org.admin_key_id),
+        )
+        .bearer(asking)
+        .json(json!({"scopes": ["read", "write", "delete"]}))
+        .send(&store)
+        .await;
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+        assert_eq!(answer.code(), "last_admin_key");
+    }
+}
+
+#[tokio::test]
+async fn a_roll_of_the_staying_admin_key_gives_a_staying_successor_and_the_old_key_may_go() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let rolled = call(
+        Method::POST,
+        &format!("/v1/account/api-keys/{}/roll", org.admin_key_id),
+    )
+    .bearer(&org.admin_key)
+    .json(json!({"expires_in_hours": 24}))
+    .send(&store)
+    .await;
+    assert_eq!(rolled.status, StatusCode::CREATED);
+    assert_eq!(rolled.data()["expires_at"], serde_json::Value::Null);
+    let successor = rolled.data()["key"].as_str().expect("key").to_owned();
+    let successor_id = rolled.data()["id"].as_str().expect("id").to_owned();
+    let old_gone = revoke(&store, &successor, &org.admin_key_id).await;
+    assert_eq!(old_gone.status, StatusCode::OK, "{}", old_gone.body);
+    let last = revoke(&store, &successor, &successor_id).await;
+    assert_eq!(last.code(), "last_admin_key");
+}
+
+#[tokio::test]
+async fn an_admin_key_with_an_expiry_may_be_revoked_the_guard_refuses_nothing_else() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, temporary_id) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"scopes": ["admin"], "expires_in_days": 1}),
+    )
+    .await;
+    let answer = revoke(&store, &org.admin_key, &temporary_id).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
