@@ -362,6 +362,60 @@ def test_renaming_a_key(dash, org, api):
     dash.assert_key_is_nowhere(org["admin_key"], k["key"])
 
 
+# Right-to-left letters and digits: a name the API accepts (it refuses the invisible controls, U+202E and the
+# like), which still reorders the words around it unless the page isolates it.
+RTL_KEY_NAME = "שלום 123"
+
+
+def assert_isolated(container, text, where):
+    """The element showing exactly `text` in `container` is isolated from its surroundings: its computed
+    unicode-bidi is isolate (a <bdi>'s is, by default), so the words, quotes and prefix around it keep
+    their places."""
+    node = container.get_by_text(text, exact=True)
+    expect(node).to_have_count(1)
+    shown = node.evaluate(
+        "(n) => ({tag: n.localName, bidi: getComputedStyle(n).unicodeBidi, text: n.textContent})"
+    )
+    assert shown["text"] == text and shown["bidi"] == "isolate", (where, shown)
+
+
+def test_names_and_emails_with_right_to_left_letters_are_isolated_wherever_shown(dash, api):
+    page = dash.page
+    tag = uuid.uuid4().hex[:8]
+    org_name, email = f"חברה {tag} 42", f"דנה-{tag}@example.com"
+    signed_up = api.ok("POST", "/v1/signup", body={"name": org_name, "email": email}, status=201)["data"]
+    admin_key = signed_up["api_key"]["key"]
+    k = api.create_key(admin_key, name=RTL_KEY_NAME, scopes=["read"])
+    api.ok("GET", "/v1/account", k["key"])  # a use, so the key is in the usage table too
+    dash.open()
+    with page.expect_response(lambda r: "/v1/account/usage" in r.url):
+        dash.sign_in(admin_key)
+    assert_isolated(page.locator("#account-name"), org_name, "account panel: organisation")
+    assert_isolated(page.locator("#account-email"), email, "account panel: email")
+    row = dash.row(k["key_prefix"])
+    assert_isolated(row, RTL_KEY_NAME, "keys table")
+    assert_isolated(page.locator("#usage-by-key"), RTL_KEY_NAME, "usage by key")
+    dash.screenshot("dashboard-rtl-names.png")
+    # The confirmations: the name inside its quotes, the question mark after them.
+    for verb in ("Revoke", "Roll", "Edit"):
+        row.get_by_role("button", name=re.compile("^" + verb)).click()
+        dialog = page.get_by_role("dialog", name=re.compile("^" + verb))
+        expect(dialog).to_be_visible()
+        assert_isolated(dialog.locator("h2"), RTL_KEY_NAME, verb + " dialog")
+        if verb == "Revoke":
+            expect(dialog.locator("h2")).to_have_text("Revoke “" + RTL_KEY_NAME + "”?")
+            dash.screenshot("dashboard-rtl-revoke.png", full_page=False)
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_be_hidden()
+    # The status line after a revocation.
+    row.get_by_role("button", name=re.compile("^Revoke")).click()
+    page.get_by_role("dialog", name=re.compile("^Revoke")).get_by_role("button", name="Revoke key").click()
+    status = page.locator("#global-status")
+    expect(status).to_contain_text("Revoked “" + RTL_KEY_NAME + "”")
+    assert_isolated(status, RTL_KEY_NAME, "status line")
+    dash.assert_key_is_nowhere(admin_key, k["key"])
+
+
 def test_an_api_error_is_shown_as_its_message(dash, org):
     """Revoking the organisation's only live admin key: the API refuses (409 last_admin_key), the page says why."""
     page = dash.page

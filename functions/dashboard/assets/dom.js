@@ -1,5 +1,5 @@
 // The page's DOM helpers: elements by id, new elements (text only through textContent, never as HTML),
-// alerts and status lines.
+// user-supplied text isolated from its surroundings, alerts and status lines.
 import { state } from './state.js';
 
 export const $ = (id) => document.getElementById(id);
@@ -22,6 +22,18 @@ export function el(tag, props, children) {
   return node;
 }
 
+// Text a user typed (a key or organisation name, an email), in its own <bdi>: right-to-left letters and
+// digits in it cannot reorder the words, quotes or prefix around it, nor be reordered by them.
+export function userText(text) {
+  return el('bdi', { className: 'user-text', text: text === undefined || text === null ? '' : String(text) });
+}
+
+// The same for an attribute (an aria-label), which cannot hold an element: FIRST STRONG ISOLATE .. POP
+// DIRECTIONAL ISOLATE around the text, the plain-text form of <bdi>.
+export function isolated(text) {
+  return '\u2068' + String(text) + '\u2069';
+}
+
 export function showAlert(id, message) {
   const node = $(id);
   node.textContent = message || '';
@@ -37,6 +49,8 @@ export function showError(id, err) {
   showAlert(id, err && err.message ? err.message : String(err));
 }
 
+// `message`: a string, or an array of strings and nodes (a line with a userText() in it).
 export function setStatus(id, message) {
-  $(id).textContent = message || '';
+  if (Array.isArray(message)) $(id).replaceChildren(...message);
+  else $(id).textContent = message || '';
 }

@@ -1,7 +1,7 @@
 // The edit dialog: rename a key, narrow its scopes.
 import { api } from './api.js';
 import { MAX_NAME_CHARS } from './constants.js';
-import { $, el, setStatus, showAlert, showError } from './dom.js';
+import { $, el, setStatus, showAlert, showError, userText } from './dom.js';
 import { loadKeys } from './keys.js';
 import { state } from './state.js';
 
@@ -12,7 +12,7 @@ export function initEditDialog() {
 
 export function openEdit(k) {
   showAlert('edit-alert', '');
-  $('edit-heading').textContent = 'Edit “' + k.name + '”';
+  $('edit-heading').replaceChildren('Edit “', userText(k.name), '”');
   $('edit-name').value = k.name;
   const box = $('edit-scopes');
   box.replaceChildren(
@@ -51,7 +51,7 @@ async function submitEdit(event) {
   try {
     await api('PATCH', '/v1/account/api-keys/' + encodeURIComponent(k.id), body);
     $('edit-dialog').close();
-    setStatus('global-status', 'Saved “' + name + '” (' + k.key_prefix + ').');
+    setStatus('global-status', ['Saved “', userText(name), '” (' + k.key_prefix + ').']);
     loadKeys();
   } catch (err) {
     showError('edit-alert', err);

@@ -1,7 +1,7 @@
 // The keys panel: every page of the list, one table per environment, each key's status and actions.
 import { api } from './api.js';
 import { MAX_PAGE_LIMIT } from './constants.js';
-import { $, el, showAlert, showError } from './dom.js';
+import { $, el, isolated, showAlert, showError, userText } from './dom.js';
 import { timeNode } from './format.js';
 import { isCurrent, ownPrefix, state } from './state.js';
 
@@ -136,7 +136,7 @@ function keyRow(k, now, own, byId) {
     statusParts.push(el('span', { className: 'status-detail', text: 'Replaces ' + byId.get(k.replaces).key_prefix }));
   }
   const cells = [
-    cell('Name', [el('span', { text: k.name }), isOwn ? el('span', { className: 'tag', text: 'this key' }) : null], 'key-name'),
+    cell('Name', [userText(k.name), isOwn ? el('span', { className: 'tag', text: 'this key' }) : null], 'key-name'),
     cell('Prefix', [el('code', { text: k.key_prefix })]),
     cell('Scopes', [el('span', { className: 'scopes' }, (k.scopes || []).map((s) => el('span', { className: 'scope', text: s })))]),
     cell('Created', [timeNode(k.created_at)]),
@@ -151,7 +151,7 @@ function keyRow(k, now, own, byId) {
 function keyActions(k, status) {
   const out = [];
   const usable = status.id === 'active' || status.id === 'soon';
-  const label = (verb) => verb + ' key ' + k.name + ' (' + k.key_prefix + ')';
+  const label = (verb) => verb + ' key ' + isolated(k.name) + ' (' + k.key_prefix + ')';
   if (usable) {
     out.push(el('button', { type: 'button', className: 'btn btn-small btn-secondary', 'aria-label': label('Edit'), text: 'Edit', dataset: { action: 'edit', keyId: k.id } }));
   }

@@ -1,6 +1,6 @@
 // The new-key dialog: a created or rolled key, shown in full this once, with a copy button. However the
 // dialog closes, the key leaves the page with it.
-import { $, setStatus } from './dom.js';
+import { $, setStatus, userText } from './dom.js';
 import { timeNode } from './format.js';
 
 export function initNewKeyDialog() {
@@ -12,8 +12,9 @@ export function initNewKeyDialog() {
 // `created`: the API's answer with the full key; `rolledFrom`: the key it replaces, or null.
 export function showNewKey(created, rolledFrom) {
   $('new-key-heading').textContent = rolledFrom ? 'Your rolled key' : 'Your new key';
-  $('new-key-about').textContent =
-    '“' + created.name + '”, ' + created.environment + ', scopes: ' + (created.scopes || []).join(', ') + '.';
+  $('new-key-about').replaceChildren(
+    '“', userText(created.name), '”, ' + created.environment + ', scopes: ' + (created.scopes || []).join(', ') + '.',
+  );
   $('new-key-value').textContent = created.key;
   setStatus('copy-status', '');
   const rolled = $('new-key-rolled');
@@ -45,7 +46,7 @@ export function showRolledFrom(fresh) {
 
 export function wipeNewKey() {
   $('new-key-value').textContent = '';
-  $('new-key-about').textContent = '';
+  $('new-key-about').replaceChildren();
   $('new-key-rolled').replaceChildren();
   setStatus('copy-status', '');
   const selection = window.getSelection();

@@ -1,6 +1,6 @@
 // The revoke dialog: a confirmation, the safe choice first.
 import { api } from './api.js';
-import { $, setStatus, showAlert, showError } from './dom.js';
+import { $, setStatus, showAlert, showError, userText } from './dom.js';
 import { loadKeys } from './keys.js';
 import { ownPrefix, state } from './state.js';
 
@@ -11,7 +11,8 @@ export function initRevokeDialog() {
 export function openRevoke(k) {
   showAlert('revoke-alert', '');
   const own = k.key_prefix === ownPrefix();
-  $('revoke-heading').textContent = 'Revoke “' + k.name + '”?';
+  // The name isolated: RTL letters and digits in it cannot move the quotes, or read as another name.
+  $('revoke-heading').replaceChildren('Revoke “', userText(k.name), '”?');
   $('revoke-about').textContent =
     'The key ' + k.key_prefix + ' stops working at once, for every request. This cannot be undone.' +
     (own ? ' It is the key you are signed in with: you will be signed out.' : '');
@@ -29,7 +30,7 @@ async function submitRevoke(event) {
   try {
     await api('DELETE', '/v1/account/api-keys/' + encodeURIComponent(k.id));
     $('revoke-dialog').close();
-    setStatus('global-status', 'Revoked “' + k.name + '” (' + k.key_prefix + ').');
+    setStatus('global-status', ['Revoked “', userText(k.name), '” (' + k.key_prefix + ').']);
     loadKeys();
   } catch (err) {
     showError('revoke-alert', err);

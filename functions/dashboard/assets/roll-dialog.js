@@ -2,7 +2,7 @@
 // service's bounds); the new key goes to the new-key dialog.
 import { api, idempotencyFor } from './api.js';
 import { DEFAULT_ROLL_OVERLAP_HOURS, MAX_ROLL_OVERLAP_HOURS } from './constants.js';
-import { $, showAlert, showError } from './dom.js';
+import { $, showAlert, showError, userText } from './dom.js';
 import { loadKeys } from './keys.js';
 import { showNewKey, showRolledFrom } from './new-key-dialog.js';
 import { state } from './state.js';
@@ -19,7 +19,7 @@ export function openRoll(k) {
   $('roll-form').reset();
   state.rollIdempotency = null;
   showAlert('roll-alert', '');
-  $('roll-heading').textContent = 'Roll “' + k.name + '”';
+  $('roll-heading').replaceChildren('Roll “', userText(k.name), '”');
   $('roll-about').textContent =
     'A new key with the same name, environment and scopes replaces ' + k.key_prefix +
     '. The old key keeps working for the overlap you choose, so you can deploy the new one first.';

@@ -1,6 +1,6 @@
 // The usage panel: requests per day (live, billable, and test, free) as a bar chart and a table, and per key.
 import { api } from './api.js';
-import { $, el, showAlert, showError } from './dom.js';
+import { $, el, showAlert, showError, userText } from './dom.js';
 import { fmtNumber } from './format.js';
 import { isCurrent, state } from './state.js';
 
@@ -126,7 +126,7 @@ function renderUsage(usage) {
     ...rows.map((r) =>
       el('tr', null, [
         el('td', null, [
-          el('span', { className: 'by-key-name', text: r.name }),
+          el('span', { className: 'by-key-name' }, [userText(r.name)]),
           ' ',
           el('span', { className: 'env env-' + (r.environment === 'test' ? 'test' : 'live'), text: r.environment === 'test' ? 'test' : 'live' }),
           ' ',

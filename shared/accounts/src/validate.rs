@@ -9,7 +9,29 @@ pub const MAX_EXPIRES_IN_DAYS: i64 = 3650;
 const MAX_EMAIL_CHARS: usize = 254;
 const MAX_EMAIL_LOCAL_CHARS: usize = 64;
 
-/// A name: trimmed, 1 to 100 characters, no control characters. Any script is welcome.
+/// The invisible format characters a name may not carry, with their Unicode names: each reorders or hides
+/// text, so a name holding one can show as another ("\u{202E}noitcudorp" reads as "production"). ZWJ and
+/// ZWNJ (U+200D, U+200C) are not here: emoji sequences and scripts such as Persian need them.
+const DISGUISING_CHARS: &[(char, &str)] = &[
+    ('\u{061C}', "ARABIC LETTER MARK"),
+    ('\u{200B}', "ZERO WIDTH SPACE"),
+    ('\u{200E}', "LEFT-TO-RIGHT MARK"),
+    ('\u{200F}', "RIGHT-TO-LEFT MARK"),
+    ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
+    ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
+    ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
+    ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
+    ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
+    ('\u{2060}', "WORD JOINER"),
+    ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
+    ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
+    ('\u{2068}', "FIRST STRONG ISOLATE"),
+    ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
+    ('\u{FEFF}', "ZERO WIDTH NO-BREAK SPACE"),
+];
+
+/// A name: trimmed, 1 to 100 characters, no control characters and none of the invisible characters that
+/// reorder or hide text ([`DISGUISING_CHARS`]), so a name shows as what it is. Any script is welcome.
 pub fn name(param: &'static str, raw: &str) -> Result<String, AccountError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -28,6 +50,19 @@ pub fn name(param: &'static str, raw: &str) -> Result<String, AccountError> {
         return Err(AccountError::invalid(
             param,
             format!("`{param}` must not contain control characters."),
+        ));
+    }
+    if let Some((c, unicode_name)) = trimmed
+        .chars()
+        .find_map(|c| DISGUISING_CHARS.iter().find(|(bad, _)| *bad == c))
+    {
+        // Named by code point, never echoed: the character is invisible and would disguise the message too.
+        return Err(AccountError::invalid(
+            param,
+            format!(
+                "U+{:04X} {unicode_name} is not allowed in `{param}`: it reorders or hides text.",
+                u32::from(*c)
+            ),
         ));
     }
     Ok(trimmed.to_owned())
@@ -113,6 +148,66 @@ mod tests {
     fn control_characters_are_refused() {
         assert!(name("name", "bad\u{0}name").is_err());
         assert!(name("name", "bad\nname").is_err());
+    }
+
+    #[test]
+    fn every_character_that_reorders_or_hides_text_is_refused_by_its_code_point() {
+        for (c, unicode_name) in DISGUISING_CHARS {
+            let raw = format!("prod{c}uction");
+            let Err(AccountError::InvalidField { param, message }) = name("name", &raw) else {
+                panic!("U+{:04X} was accepted", u32::from(*c));
+            };
+            assert_eq!(param, "name");
+            assert!(
+                message.starts_with(&format!("U+{:04X} {unicode_name} ", u32::from(*c))),
+                "{message}"
+            );
+            assert!(
+                !message.contains(*c),
+                "the message echoes U+{:04X}",
+                u32::from(*c)
+            );
+        }
+    }
+
+    #[test]
+    fn a_bidi_override_cannot_make_a_name_read_as_production() {
+        let Err(AccountError::InvalidField { message, .. }) = name("name", "\u{202E}noitcudorp")
+        else {
+            panic!("accepted");
+        };
+        assert_eq!(
+            message,
+            "U+202E RIGHT-TO-LEFT OVERRIDE is not allowed in `name`: it reorders or hides text."
+        );
+    }
+
+    #[test]
+    fn the_listed_characters_are_exactly_the_refused_set() {
+        let listed: Vec<u32> = DISGUISING_CHARS
+            .iter()
+            .map(|(c, _)| u32::from(*c))
+            .collect();
+        let mut expected = vec![0x061C, 0x200B, 0x200E, 0x200F, 0x2060, 0xFEFF];
+        expected.extend(0x202A..=0x202E);
+        expected.extend(0x2066..=0x2069);
+        expected.sort_unstable();
+        let mut sorted = listed.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, expected);
+    }
+
+    #[test]
+    fn zwj_emoji_and_zwnj_words_are_kept_intact() {
+        // Woman + ZWJ + laptop is one emoji; the Persian "mi-khaham" ("I want") needs a ZWNJ between its parts.
+        for ok in [
+            "👩\u{200D}💻 laptop",
+            "می\u{200C}خواهم",
+            "שלום 123",
+            "مرحبا 42",
+        ] {
+            assert_eq!(name("name", ok).expect("valid"), ok);
+        }
     }
 
     #[test]

@@ -280,3 +280,44 @@ async fn only_the_hash_of_a_created_key_is_stored() {
         .expect("scan");
     assert!(!format!("{:?}", scan.items()).contains(&key));
 }
+
+/// "\u{202E}noitcudorp" would show as "production" in the dashboard's revoke dialog.
+#[tokio::test]
+async fn a_key_name_with_a_bidi_override_or_isolate_is_refused_400_invalid_value() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for (name, code_point) in [
+        ("\u{202E}noitcudorp", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("\u{2066}production", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ] {
+        let answer = call(Method::POST, "/v1/account/api-keys")
+            .bearer(&org.admin_key)
+            .json(json!({"name": name}))
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{code_point}");
+        assert_eq!(answer.code(), "invalid_value");
+        assert_eq!(answer.param(), Some("name"));
+        let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(code_point), "{message}");
+    }
+}
+
+/// ZWJ and ZWNJ are not disguises: emoji sequences and scripts such as Persian need them.
+#[tokio::test]
+async fn a_key_name_with_a_zwj_emoji_or_a_zwnj_persian_word_is_kept_intact() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for name in [
+        "CI \u{1F469}\u{200D}\u{1F4BB}",
+        "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+    ] {
+        let answer = call(Method::POST, "/v1/account/api-keys")
+            .bearer(&org.admin_key)
+            .json(json!({"name": name}))
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        assert_eq!(answer.data()["name"], name);
+    }
+}

@@ -295,3 +295,63 @@ async fn head_on_the_page_has_its_headers_and_no_body() {
     assert!(response.headers().contains_key("content-security-policy"));
     assert!(response.body().is_empty());
 }
+
+/// Where a module uses `x.name` or `x.email` (what a user typed) other than to show it: an input's value, a
+/// comparison, a copy into a row, the plan's name (the service's own words).
+const NAME_USES_NOT_SHOWN: [&str; 4] =
+    ["value = k.name", "!== k.name", "name: k.name", "plan.name"];
+
+/// Every `obj.name` / `obj.email` on a line, as written.
+fn user_fields_of(line: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for field in [".name", ".email"] {
+        for (at, _) in line.match_indices(field) {
+            let after = line[at + field.len()..].chars().next();
+            if after.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let before = &line[..at];
+            let start = before
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                .map_or(0, |i| i + 1);
+            found.push(format!("{}{field}", &before[start..]));
+        }
+    }
+    found
+}
+
+/// A name or email with right-to-left letters and digits ("שלום 123") would reorder the words, quotes and
+/// prefix around it if written into a string: each is shown through dom.js's `userText` (a `<bdi>`) or, in an
+/// attribute, `isolated` (FSI..PDI), and no module quotes a value by concatenation.
+#[tokio::test]
+async fn names_and_emails_reach_the_page_only_isolated() {
+    let mut shown = 0;
+    for path in dashboard::served_paths().filter(|path| path.ends_with(".js")) {
+        let script = served(path).await;
+        for (number, line) in script.lines().enumerate() {
+            for field in user_fields_of(line) {
+                if NAME_USES_NOT_SHOWN.iter().any(|use_| line.contains(use_)) {
+                    continue;
+                }
+                assert!(
+                    line.contains(&format!("userText({field})"))
+                        || line.contains(&format!("isolated({field})")),
+                    "{path}:{}: {field} is shown without isolation: {line}",
+                    number + 1
+                );
+                shown += 1;
+            }
+            for quoted in ["'“' +", "“' +", "+ '”"] {
+                assert!(
+                    !line.contains(quoted),
+                    "{path}:{}: a value quoted by concatenation: {line}",
+                    number + 1
+                );
+            }
+        }
+    }
+    assert!(
+        shown >= 9,
+        "only {shown} names and emails shown: the scan lost them"
+    );
+}

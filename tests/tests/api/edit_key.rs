@@ -200,3 +200,40 @@ async fn an_expired_key_cannot_be_edited_409_key_expired_as_for_roll() {
     assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
     assert_eq!(answer.code(), "key_expired");
 }
+
+/// A rename is held to the rule a new key's name is: no character that reorders or hides text.
+#[tokio::test]
+async fn renaming_a_key_with_a_bidi_override_or_isolate_is_refused_400_invalid_value() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"name": "CI"})).await;
+    for (name, code_point) in [
+        ("\u{202E}noitcudorp", "U+202E"),
+        ("prod\u{2066}uction", "U+2066"),
+    ] {
+        let answer = patch(&store, &org.admin_key, &key_id, json!({"name": name})).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{code_point}");
+        assert_eq!(answer.code(), "invalid_value");
+        assert_eq!(answer.param(), Some("name"));
+        let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(code_point), "{message}");
+    }
+    let unchanged = patch(&store, &org.admin_key, &key_id, json!({})).await;
+    assert_eq!(unchanged.data()["name"], "CI");
+}
+
+/// ZWJ and ZWNJ are not disguises: emoji sequences and scripts such as Persian need them.
+#[tokio::test]
+async fn renaming_a_key_to_a_zwj_emoji_or_a_zwnj_persian_word_is_kept_intact() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"name": "CI"})).await;
+    for name in [
+        "CI \u{1F469}\u{200D}\u{1F4BB}",
+        "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+    ] {
+        let answer = patch(&store, &org.admin_key, &key_id, json!({"name": name})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        assert_eq!(answer.data()["name"], name);
+    }
+}

@@ -205,3 +205,41 @@ async fn get_on_signup_is_a_405_allowing_post() {
     assert_eq!(answer.code(), "method_not_allowed");
     assert_eq!(answer.headers["allow"], "POST, OPTIONS");
 }
+
+/// A bidi override (U+202E) or isolate (U+2066) would make the organisation's name show as another.
+#[tokio::test]
+async fn a_signup_name_with_a_bidi_override_or_isolate_is_refused_400_invalid_value() {
+    let store = fresh_store().await;
+    for (name, code_point) in [
+        ("\u{202E}ynapmoC yM", "U+202E"),
+        ("My \u{2066}Company", "U+2066"),
+    ] {
+        let answer = call(Method::POST, "/v1/signup")
+            .json(json!({"name": name, "email": unique_email()}))
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{code_point}");
+        assert_eq!(answer.code(), "invalid_value");
+        assert_eq!(answer.param(), Some("name"));
+        let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(code_point), "{message}");
+    }
+    assert_eq!(count_items(&store).await, 0);
+}
+
+/// ZWJ and ZWNJ are not disguises: emoji sequences and scripts such as Persian need them.
+#[tokio::test]
+async fn a_signup_name_with_a_zwj_emoji_or_a_zwnj_persian_word_is_kept_intact() {
+    let store = fresh_store().await;
+    for name in [
+        "Dev \u{1F469}\u{200D}\u{1F4BB}",
+        "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}",
+    ] {
+        let answer = call(Method::POST, "/v1/signup")
+            .json(json!({"name": name, "email": unique_email()}))
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        assert_eq!(answer.data()["account"]["name"], name);
+    }
+}
