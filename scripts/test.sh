@@ -34,6 +34,7 @@ trap cleanup EXIT
 
 install_venv .venv scripts/requirements.txt
 install_venv .venv-sam scripts/requirements-sam.txt
+install_venv .venv-checkov scripts/requirements-checkov.txt
 install_chromium
 start_dynamodb_local "$TEST_DYNAMODB_PORT" memory
 
@@ -44,11 +45,18 @@ cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 stage "unit and route tests against DynamoDB Local ($endpoint)"
 DYNAMODB_ENDPOINT=$endpoint cargo test --workspace --locked
 
-stage "templates (the stack, the example memories stack): cfn-lint and sam validate --lint"
+stage "templates (the stack, the example memories stack): cfn-lint, sam validate --lint and checkov"
 cfn-lint template.yaml examples/memories-stack/template.yaml
 for template in template.yaml examples/memories-stack/template.yaml; do
   (cd "$ROOT" && AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint --template "$template")
 done
+# checkov: any failed check fails the stage; a check skipped in a resource's Metadata, with its reason, does
+# not. --skip-download: no call to the Prisma Cloud platform (check mappings, guidelines), so it runs offline.
+# A template it cannot parse is only counted ("Parsing errors: 1") with status 0, so that fails here too.
+checkov_out=$(.venv-checkov/bin/checkov -f template.yaml -f examples/memories-stack/template.yaml \
+  --framework cloudformation --skip-download --compact --quiet 2>&1) || { echo "$checkov_out"; exit 1; }
+echo "$checkov_out"
+if grep -q 'Parsing errors' <<<"$checkov_out"; then echo "checkov could not parse a template" >&2; exit 1; fi
 
 stage "restore drill: a copied and an exported-then-imported table serve as the original (DynamoDB Local)"
 # On the suite's DynamoDB Local: the drill names its tables for the run and deletes them.
