@@ -6,6 +6,7 @@ mod process;
 mod proxy;
 mod request;
 mod runtime;
+mod secrets_manager;
 mod tables;
 
 pub use fixtures::{
@@ -14,8 +15,9 @@ pub use fixtures::{
 };
 pub use process::{built_binary, built_binary_of, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy};
-pub use request::{authorizer_service, call, derivation_secret, route, Answer, Call};
+pub use request::{answer_of, authorizer_service, call, derivation_secret, route, Answer, Call};
 pub use runtime::{gateway_event, RuntimeApi};
+pub use secrets_manager::SecretsManagerStandIn;
 pub use tables::{
     count_items, counting_store, dynamodb_endpoint, fresh_store, fresh_store_with, fresh_table,
     patient_settings, usage_meter, OperationLog,

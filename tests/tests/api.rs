@@ -43,6 +43,8 @@ mod revoke_key;
 mod roll_key;
 #[path = "api/sandbox.rs"]
 mod sandbox;
+#[path = "api/secret.rs"]
+mod secret;
 #[path = "api/signup.rs"]
 mod signup;
 #[path = "api/stack.rs"]

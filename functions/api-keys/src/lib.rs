@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use accounts::{DerivationSecret, IdempotencyKey, KeyEdit, NewKeyInput, PageRequest, RollInput};
+use accounts::{IdempotencyKey, KeyDerivation, KeyEdit, NewKeyInput, PageRequest, RollInput};
 use api_errors::{Failure, Outcome};
 use auth::{authenticate, Principal, Scope, UsageMeter};
 use config::{ConfigError, Variables};
@@ -54,16 +54,17 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub http: HttpConfig,
     pub store: StoreConfig,
-    pub derivation: DerivationSecret,
+    pub derivation: KeyDerivation,
 }
 
 impl Config {
     pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        let store = StoreConfig::from_variables(variables)?;
         Ok(Self {
             telemetry: TelemetryConfig::from_variables(variables)?,
             http: HttpConfig::from_variables(variables)?,
-            store: StoreConfig::from_variables(variables)?,
-            derivation: DerivationSecret::from_variables(variables)?,
+            derivation: KeyDerivation::from_variables(variables, &store.client)?,
+            store,
         })
     }
 }
@@ -74,8 +75,8 @@ pub struct Service {
     pub store: Store,
     pub meter: UsageMeter,
     pub http: HttpConfig,
-    /// The server's secret idempotent creations derive their key from.
-    pub derivation: DerivationSecret,
+    /// The server's secret idempotent creations derive their key from (read at its first use).
+    pub derivation: KeyDerivation,
 }
 
 impl Service {

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use accounts::{DerivationSecret, IdempotencyKey, SignupInput};
+use accounts::{IdempotencyKey, KeyDerivation, SignupInput};
 use api_errors::Outcome;
 use config::{ConfigError, Variables};
 use http_envelope::{
@@ -30,16 +30,17 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub http: HttpConfig,
     pub store: StoreConfig,
-    pub derivation: DerivationSecret,
+    pub derivation: KeyDerivation,
 }
 
 impl Config {
     pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
+        let store = StoreConfig::from_variables(variables)?;
         Ok(Self {
             telemetry: TelemetryConfig::from_variables(variables)?,
             http: HttpConfig::from_variables(variables)?,
-            store: StoreConfig::from_variables(variables)?,
-            derivation: DerivationSecret::from_variables(variables)?,
+            derivation: KeyDerivation::from_variables(variables, &store.client)?,
+            store,
         })
     }
 }
@@ -49,8 +50,8 @@ impl Config {
 pub struct Service {
     pub store: Store,
     pub http: HttpConfig,
-    /// The server's secret idempotent signups derive their key from.
-    pub derivation: DerivationSecret,
+    /// The server's secret idempotent signups derive their key from (read at its first use).
+    pub derivation: KeyDerivation,
 }
 
 impl Service {

@@ -52,6 +52,9 @@ pub enum AccountError {
     Store(StoreError),
     #[error(transparent)]
     Randomness(#[from] KeyGenerationError),
+    /// The key-derivation secret could not be read (Secrets Manager did not answer).
+    #[error(transparent)]
+    DerivationUnavailable(#[from] auth::DerivationUnavailable),
 }
 
 impl From<StoreError> for AccountError {

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use auth::{
-    new_key_id, timestamp, AuthError, DerivationSecret, Environment, Principal, Scope, Scopes,
+    new_key_id, timestamp, AuthError, Environment, KeyDerivation, Principal, Scope, Scopes,
 };
 use serde::Serialize;
 use store::{ApiKeyRecord, Caller, KeyRoom, Store, StoreError};
@@ -122,14 +122,20 @@ pub async fn create_key(
     principal: &Principal,
     input: NewKeyInput,
     idempotency: Option<&IdempotencyKey>,
-    derivation: &DerivationSecret,
+    derivation: &KeyDerivation,
     now: SystemTime,
 ) -> Result<CreatedKeyView, AccountError> {
+    // Read (from Secrets Manager, on AWS) only by an idempotent request: the first one pays for it.
+    let secret = match idempotency {
+        Some(_) => Some(derivation.secret().await?),
+        None => None,
+    };
     let claim = idempotency
-        .map(|key| {
+        .zip(secret)
+        .map(|(key, secret)| {
             Claim::new(
                 key,
-                derivation,
+                secret,
                 Some(&principal.org_id),
                 &principal.key_id,
                 &("POST /v1/account/api-keys", &input),

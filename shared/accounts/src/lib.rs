@@ -12,7 +12,7 @@ mod usage;
 pub mod validate;
 mod views;
 
-pub use auth::DerivationSecret;
+pub use auth::{DerivationSecret, KeyDerivation};
 pub use error::AccountError;
 pub use idempotency::{
     IdempotencyKey, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_CHARS, MIN_IDEMPOTENCY_KEY_CHARS,

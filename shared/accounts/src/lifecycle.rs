@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use auth::{
-    new_key_id, parse_timestamp, timestamp, AuthError, DerivationSecret, Principal, Scope, Scopes,
+    new_key_id, parse_timestamp, timestamp, AuthError, KeyDerivation, Principal, Scope, Scopes,
 };
 use serde::Serialize;
 use store::{
@@ -216,14 +216,20 @@ pub async fn roll_key(
     raw_key_id: &str,
     input: RollInput,
     idempotency: Option<&IdempotencyKey>,
-    derivation: &DerivationSecret,
+    derivation: &KeyDerivation,
     now: SystemTime,
 ) -> Result<CreatedKeyView, AccountError> {
+    // Read (from Secrets Manager, on AWS) only by an idempotent request: the first one pays for it.
+    let secret = match idempotency {
+        Some(_) => Some(derivation.secret().await?),
+        None => None,
+    };
     let claim = idempotency
-        .map(|key| {
+        .zip(secret)
+        .map(|(key, secret)| {
             Claim::new(
                 key,
-                derivation,
+                secret,
                 Some(&principal.org_id),
                 &principal.key_id,
                 &(

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use auth::{new_key_id, random_id, timestamp, DerivationSecret, Environment, Principal, Scopes};
+use auth::{new_key_id, random_id, timestamp, Environment, KeyDerivation, Principal, Scopes};
 use serde::Serialize;
 use store::{ApiKeyRecord, OrganizationRecord, Store, StoreError};
 
@@ -27,19 +27,17 @@ pub async fn signup(
     store: &Store,
     input: SignupInput,
     idempotency: Option<&IdempotencyKey>,
-    derivation: &DerivationSecret,
+    derivation: &KeyDerivation,
     now: SystemTime,
 ) -> Result<SignupView, AccountError> {
+    // Read (from Secrets Manager, on AWS) only by an idempotent request: the first one pays for it.
+    let secret = match idempotency {
+        Some(_) => Some(derivation.secret().await?),
+        None => None,
+    };
     let claim = idempotency
-        .map(|key| {
-            Claim::new(
-                key,
-                derivation,
-                None,
-                "signup",
-                &("POST /v1/signup", &input),
-            )
-        })
+        .zip(secret)
+        .map(|(key, secret)| Claim::new(key, secret, None, "signup", &("POST /v1/signup", &input)))
         .transpose()?;
     let name = validate::name("name", &input.name)?;
     let email = validate::email(&input.email)?;

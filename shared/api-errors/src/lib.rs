@@ -207,6 +207,7 @@ fn account_error(err: &AccountError) -> ApiError {
         AccountError::Auth(err) => auth_error(err),
         AccountError::Store(err) => store_error(err),
         AccountError::Randomness(_) | AccountError::Internal(_) => ApiError::internal(),
+        AccountError::DerivationUnavailable(_) => ApiError::unavailable(),
     }
 }
 

@@ -6,6 +6,7 @@
 mod authenticate;
 mod clock;
 mod credentials;
+mod derivation;
 mod key;
 mod meter;
 mod required;
@@ -16,6 +17,7 @@ pub use authenticate::{
 };
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
+pub use derivation::{DerivationUnavailable, KeyDerivation, StoredSecret};
 pub use key::{
     new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret, KeyGenerationError,
     KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,

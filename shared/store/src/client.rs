@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_dynamodb::config::Credentials;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
@@ -183,43 +184,58 @@ pub async fn build_client(settings: &ClientSettings) -> Client {
 /// the configuration is then built from them directly, skipping aws-config's provider chains and profile
 /// files (measured by `make bench`). Anywhere else, aws-config's default chain is used.
 pub async fn client_config(settings: &ClientSettings) -> aws_sdk_dynamodb::config::Builder {
+    let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk_config(settings).await)
+        .interceptor(crate::timing::CallTiming);
+    if let Some(endpoint) = &settings.endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    config
+}
+
+/// What every AWS client of the service shares (DynamoDB's, and Secrets Manager's for the key-derivation
+/// secret): the region and credentials (see [`client_config`]), one TLS stack trusting `settings`'s roots, the
+/// timeouts and retries of `settings`.
+pub async fn sdk_config(settings: &ClientSettings) -> SdkConfig {
     let builder = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
     let http_client = match trust_context(&settings.trust_roots) {
         Some(context) => builder.tls_context(context).build_https(),
         None => builder.build_https(),
     };
-    let mut config = match (&settings.local_region, &settings.environment_region) {
-        (Some(region), _) => aws_sdk_dynamodb::Config::builder()
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(settings.attempt_timeout)
+        .operation_attempt_timeout(settings.attempt_timeout)
+        .operation_timeout(settings.operation_timeout)
+        .build();
+    let retries = RetryConfig::standard().with_max_attempts(settings.max_attempts);
+    let fixed = |region: &str, credentials: SharedCredentialsProvider| {
+        SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.clone()))
-            .credentials_provider(Credentials::new("local", "local", None, None, "local")),
-        (None, Some(region)) => aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.clone()))
-            .credentials_provider(EnvironmentVariableCredentialsProvider::new()),
-        _ => aws_sdk_dynamodb::config::Builder::from(
-            &aws_config::defaults(BehaviorVersion::latest())
-                .http_client(http_client.clone())
-                .load()
-                .await,
-        ),
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(credentials)
+            .http_client(http_client.clone())
+            .timeout_config(timeouts.clone())
+            .retry_config(retries.clone())
+            .build()
     };
-    config = config
-        .http_client(http_client)
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(settings.attempt_timeout)
-                .operation_attempt_timeout(settings.attempt_timeout)
-                .operation_timeout(settings.operation_timeout)
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
-        .interceptor(crate::timing::CallTiming);
-    if let Some(endpoint) = &settings.endpoint {
-        config = config.endpoint_url(endpoint);
+    match (&settings.local_region, &settings.environment_region) {
+        (Some(region), _) => fixed(
+            region,
+            SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "local")),
+        ),
+        (None, Some(region)) => fixed(
+            region,
+            SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()),
+        ),
+        _ => {
+            aws_config::defaults(BehaviorVersion::latest())
+                .http_client(http_client)
+                .timeout_config(timeouts)
+                .retry_config(retries)
+                .load()
+                .await
+        }
     }
-    config
 }
 
 /// The TLS context for `roots`; `None` for the SDK's own, which trusts the system's roots.

@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use aws_sdk_dynamodb::Client;
 
 pub use client::{
-    aws_trust_context, build_client, client_config, connect_at_init, open_connection,
+    aws_trust_context, build_client, client_config, connect_at_init, open_connection, sdk_config,
     ClientSettings, StoreConfig, TrustRoots, AWS_ROOT_CERTIFICATES, CONNECT_AT_INIT_BELOW_MB,
 };
 pub use lifecycle::{KeyChange, KeyPage, Rolling, ScopesChange};

@@ -398,7 +398,7 @@ async fn bench_organisation(
             plan_id: Some("starter".to_owned()),
         },
         None,
-        &bench_derivation_secret(),
+        &accounts::KeyDerivation::Value(bench_derivation_secret()),
         now,
     )
     .await
@@ -430,7 +430,7 @@ async fn bench_key(
         principal,
         input,
         None,
-        &bench_derivation_secret(),
+        &accounts::KeyDerivation::Value(bench_derivation_secret()),
         now,
     )
     .await

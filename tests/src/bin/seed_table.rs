@@ -69,7 +69,9 @@ async fn main() {
         .await
         .unwrap_or_else(|err| panic!("create {table} at {endpoint}: {err}"));
     let store = Store::new(client, table.clone());
-    let derivation = DerivationSecret::new(DRILL_DERIVATION_SECRET).expect("long enough");
+    let derivation = accounts::KeyDerivation::Value(
+        DerivationSecret::new(DRILL_DERIVATION_SECRET).expect("long enough"),
+    );
     let now = SystemTime::now();
     let idempotency = |n: usize| {
         IdempotencyKey::parse(&format!(

@@ -491,3 +491,69 @@ fn every_routes_worst_path_ends_in_our_503_well_inside_the_function_timeout() {
         );
     }
 }
+
+/// Every `AWS::Serverless::Function` of the template, by logical id.
+fn functions() -> Vec<(String, Yaml)> {
+    let template = template();
+    let Some(resources) = template["Resources"].as_mapping() else {
+        panic!("template.yaml has no Resources");
+    };
+    resources
+        .iter()
+        .filter(|(_, resource)| resource["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(id, resource)| (text(id), resource.clone()))
+        .collect()
+}
+
+#[test]
+fn no_function_environment_holds_a_secret_value_or_a_dynamic_reference() {
+    let mut with_arn = BTreeSet::new();
+    for (id, function) in functions() {
+        let Some(variables) = function["Properties"]["Environment"]["Variables"].as_mapping()
+        else {
+            continue;
+        };
+        for (name, value) in variables {
+            let (name, value) = (text(name), serde_yaml::to_string(value).unwrap_or_default());
+            assert!(
+                !value.contains("{{resolve"),
+                "{id}: {name} is a dynamic reference"
+            );
+            assert_ne!(name, "KEY_DERIVATION_SECRET", "{id}: the secret's value");
+            if name == "KEY_DERIVATION_SECRET_ARN" {
+                assert_eq!(value.trim(), "!Ref KeyDerivationSecret", "{id}");
+                with_arn.insert(id.clone());
+            }
+        }
+    }
+    let expected: BTreeSet<String> = ["SignupFunction", "ApiKeysFunction"]
+        .map(str::to_owned)
+        .into();
+    assert_eq!(
+        with_arn, expected,
+        "the functions that create keys get the ARN"
+    );
+}
+
+#[test]
+fn only_the_functions_that_create_keys_may_read_the_derivation_secret_and_nothing_else() {
+    for (id, function) in functions() {
+        let policies =
+            serde_yaml::to_string(&function["Properties"]["Policies"]).unwrap_or_default();
+        let reads_secrets = policies.contains("secretsmanager:");
+        let needs = id == "SignupFunction" || id == "ApiKeysFunction";
+        assert_eq!(reads_secrets, needs, "{id}: {policies}");
+        if needs {
+            assert_eq!(
+                policies.matches("secretsmanager:").count(),
+                1,
+                "{id}: one action"
+            );
+            assert!(
+                policies.contains("Action: secretsmanager:GetSecretValue\n")
+                    && policies.contains("Resource: !Ref KeyDerivationSecret\n"),
+                "{id}: GetSecretValue on that secret alone: {policies}"
+            );
+        }
+    }
+}
