@@ -5,7 +5,13 @@ import { timeNode } from './format.js';
 
 export function initNewKeyDialog() {
   $('copy-key').addEventListener('click', copyNewKey);
-  $('close-new-key').addEventListener('click', () => $('new-key-dialog').close());
+  // Wiped as the dialog closes, not after: a dialog's `close` event comes a task later, and until then the
+  // key would still be in the hidden dialog. Escape (`cancel`) wipes the same way; `close` catches the rest.
+  $('close-new-key').addEventListener('click', () => {
+    wipeNewKey();
+    $('new-key-dialog').close();
+  });
+  $('new-key-dialog').addEventListener('cancel', wipeNewKey);
   $('new-key-dialog').addEventListener('close', wipeNewKey);
 }
 
