@@ -5,7 +5,10 @@
 use std::time::SystemTime;
 
 use api_errors::Failure;
-use auth::{authenticate, route_exception, scope_by_method, Principal, Scope, UsageMeter};
+use auth::{
+    authenticate, route_rule, scope_by_method, Principal, Requirement, RouteRule, Scope,
+    UsageMeter, ROUTE_SCOPES,
+};
 use config::{ConfigError, Variables};
 use http_envelope::{Access, ApiError, Route, TelemetryConfig, Verb};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
@@ -47,14 +50,29 @@ impl Service {
     }
 }
 
-/// The scope a request needs: another team's exception ([`auth::ROUTE_SCOPES`]) first; then, should the
-/// authorizer ever guard this service's own routes, what their route tables declare (`OPTIONS`, which the
-/// functions answer without a key, by method; any other method they do not serve: `admin`, failing closed);
-/// else by method ([`scope_by_method`]).
+/// What a request asks of its key: [`requirement_in`] with the other teams' rules, [`ROUTE_SCOPES`].
+pub fn requirement(route_key: &str, method: &str) -> Requirement {
+    requirement_in(ROUTE_SCOPES, route_key, method)
+}
+
+/// What a request asks of its key, by `rules` (other teams' routes): the rule's scope, or else
+/// [`required_scope`]; confirmed on the key's base item when the scope asks it (`admin`, `delete`) or the
+/// rule marks the route.
+pub fn requirement_in(rules: &[RouteRule], route_key: &str, method: &str) -> Requirement {
+    let rule = route_rule(rules, route_key);
+    let scope = rule
+        .and_then(|rule| rule.scope)
+        .unwrap_or_else(|| required_scope(route_key, method));
+    let mut requirement = Requirement::from(scope);
+    requirement.confirm_on_base_item |= rule.is_some_and(|rule| rule.confirm_on_base_item);
+    requirement
+}
+
+/// The scope a request needs without another team's rule: should the authorizer ever guard this service's
+/// own routes, what their route tables declare (`OPTIONS`, which the functions answer without a key, by
+/// method; any other method they do not serve: `admin`, failing closed); else by method
+/// ([`scope_by_method`]).
 pub fn required_scope(route_key: &str, method: &str) -> Scope {
-    if let Some(scope) = route_exception(route_key) {
-        return scope;
-    }
     if method.eq_ignore_ascii_case("OPTIONS") {
         return scope_by_method(method);
     }
@@ -166,7 +184,7 @@ async fn decide(
     method: &str,
     now: SystemTime,
 ) -> (Result<Decision, Undecided>, Option<&'static str>) {
-    let scope = required_scope(route_key, method);
+    let scope = requirement(route_key, method);
     let checked = authenticate(&service.store, &service.meter, &request.headers, scope, now).await;
     let failure = match checked {
         Ok(principal) => {
@@ -231,5 +249,43 @@ mod tests {
             Scope::Delete
         );
         assert_eq!(required_scope("GET /v1/query", "GET"), Scope::Read);
+    }
+
+    #[test]
+    fn delete_and_admin_are_confirmed_on_the_base_item_and_read_and_write_ride_the_index() {
+        let confirmed =
+            |method| requirement("ANY /v1/memories/{proxy+}", method).confirm_on_base_item;
+        assert!(confirmed("DELETE"));
+        assert!(!confirmed("GET"));
+        assert!(!confirmed("POST"));
+        assert!(requirement("ANY /v1/account/api-keys", "GET").confirm_on_base_item);
+    }
+
+    #[test]
+    fn another_team_marks_a_route_to_be_confirmed_or_to_need_another_scope() {
+        const RULES: &[RouteRule] = &[
+            RouteRule {
+                route_key: "POST /v1/memories/purge",
+                scope: None,
+                confirm_on_base_item: true,
+            },
+            RouteRule {
+                route_key: "GET /v1/exports",
+                scope: Some(Scope::Admin),
+                confirm_on_base_item: false,
+            },
+        ];
+        let purge = requirement_in(RULES, "POST /v1/memories/purge", "POST");
+        assert_eq!(
+            (purge.scope, purge.confirm_on_base_item),
+            (Scope::Write, true)
+        );
+        let exports = requirement_in(RULES, "GET /v1/exports", "GET");
+        assert_eq!(
+            (exports.scope, exports.confirm_on_base_item),
+            (Scope::Admin, true)
+        );
+        let other = requirement_in(RULES, "POST /v1/memories", "POST");
+        assert!(!other.confirm_on_base_item);
     }
 }

@@ -23,11 +23,12 @@ impl Scope {
         }
     }
 
-    /// Whether a route needing this scope confirms the caller's key on its base item (strongly consistent)
-    /// after the key-hash index found it: `admin` routes change keys, so a revocation must hold for them at
-    /// once; the others accept the index's short lag for a single read.
+    /// Whether a request needing this scope confirms the caller's key on its base item (strongly
+    /// consistent) after the key-hash index found it: `admin` changes keys and `delete` destroys data, so a
+    /// revocation (or a narrowing) must hold for them at once; `read` and `write` accept the index's short
+    /// lag for a single read.
     pub fn confirmed_on_base_item(self) -> bool {
-        self == Scope::Admin
+        matches!(self, Scope::Admin | Scope::Delete)
     }
 
     /// The scope named exactly `name`.

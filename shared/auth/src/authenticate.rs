@@ -38,6 +38,24 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
+/// What a request asks of its key: a scope, and whether the key must be confirmed on its base item (strongly
+/// consistent) rather than trusted as the eventually consistent key-hash index shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    pub scope: Scope,
+    pub confirm_on_base_item: bool,
+}
+
+impl From<Scope> for Requirement {
+    /// The scope's own rule ([`Scope::confirmed_on_base_item`]): `admin` and `delete` are confirmed.
+    fn from(scope: Scope) -> Self {
+        Self {
+            scope,
+            confirm_on_base_item: scope.confirmed_on_base_item(),
+        }
+    }
+}
+
 /// Who is calling, once their key has been checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
@@ -49,17 +67,19 @@ pub struct Principal {
 
 /// Checks the request's key and that it grants `required`; counts its use (written at most once a minute).
 ///
-/// One DynamoDB read for the read routes: the key-hash index, whose items carry everything the checks need,
+/// One DynamoDB read for `read` and `write`: the key-hash index, whose items carry everything the checks need,
 /// the organisation's active flag included. That index is eventually consistent, so a key revoked a moment
-/// ago may still pass there; routes that need `admin` (they change keys) therefore confirm the key on its
-/// base item with a strongly consistent read and the same checks. Malformed keys are refused before any read.
+/// ago may still pass there; a [`Requirement`] to confirm (`admin` and `delete`, and any route another team
+/// marks) therefore checks the key on its base item with a strongly consistent read and the same rules.
+/// Malformed keys are refused before any read.
 pub async fn authenticate(
     store: &Store,
     meter: &UsageMeter,
     headers: &HeaderMap,
-    required: Scope,
+    required: impl Into<Requirement>,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
+    let required = required.into();
     let checked = check_presented_key(store, meter, headers, required, now).await;
     match &checked {
         // Its ids were noted when the key was found (`check_presented_key`).
@@ -75,7 +95,7 @@ async fn check_presented_key(
     store: &Store,
     meter: &UsageMeter,
     headers: &HeaderMap,
-    required: Scope,
+    required: Requirement,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
     let key = presented_key(headers)?;
@@ -85,9 +105,9 @@ async fn check_presented_key(
         .ok_or(AuthError::UnknownKey)?;
     // The principal, if any, is this key: the line names it allowed or refused.
     telemetry::note_presented_key(&indexed.org_id, &indexed.key_id);
-    let current = if required.confirmed_on_base_item() {
+    let current = if required.confirm_on_base_item {
         // Refused on what the index says before paying for the second read.
-        check(&indexed, required, now)?;
+        check(&indexed, required.scope, now)?;
         store
             .get_key(&indexed.org_id, &indexed.key_id)
             .await?
@@ -95,7 +115,7 @@ async fn check_presented_key(
     } else {
         indexed
     };
-    let principal = check(&current, required, now)?;
+    let principal = check(&current, required.scope, now)?;
     record_use(meter, &principal, now).await;
     Ok(principal)
 }

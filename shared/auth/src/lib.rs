@@ -13,7 +13,7 @@ mod required;
 
 pub use access::{Environment, Scope, ScopeError, Scopes};
 pub use authenticate::{
-    authenticate, flush_usage_at_shutdown, AuthError, Principal, LAST_USED_RESOLUTION,
+    authenticate, flush_usage_at_shutdown, AuthError, Principal, Requirement, LAST_USED_RESOLUTION,
 };
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
@@ -23,4 +23,4 @@ pub use key::{
     KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
 };
 pub use meter::UsageMeter;
-pub use required::{route_exception, scope_by_method, ROUTE_SCOPES};
+pub use required::{route_rule, scope_by_method, RouteRule, ROUTE_SCOPES};

@@ -1,19 +1,32 @@
 //! Which scope a request needs, for the authorizer that guards the rest of the Memory API: by method, with
-//! exceptions by route that another team writes here. This service's own routes are not listed: the
-//! authorizer reads them from the functions' route tables.
+//! rules by route that another team writes here. This service's own routes are not listed: the authorizer
+//! reads them from the functions' route tables.
 
 use crate::Scope;
 
-/// Other teams' routes whose scope is not their method's, by API Gateway route key (`METHOD /path` or
-/// `ANY /path`, as declared). Another team adds its exceptions here (a route that needs `admin`, say).
-pub const ROUTE_SCOPES: &[(&str, Scope)] = &[];
+/// Another team's rule for one of its routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteRule {
+    /// The API Gateway route key, as declared: `METHOD /path` or `ANY /path`.
+    pub route_key: &'static str,
+    /// The scope it needs instead of its method's; `None` keeps the method's.
+    pub scope: Option<Scope>,
+    /// Whether the caller's key is confirmed on its base item (strongly consistent) for this route, as it is
+    /// for `admin` and `delete`: a route whose effect must not ride the key-hash index's lag (a revoked or
+    /// narrowed key still found there for a moment).
+    pub confirm_on_base_item: bool,
+}
 
-/// The exception [`ROUTE_SCOPES`] declares for `route_key`, if any.
-pub fn route_exception(route_key: &str) -> Option<Scope> {
-    ROUTE_SCOPES
+/// Other teams' routes whose scope is not their method's, or that must be confirmed on the key's base item.
+/// Another team adds its rules here (a route that needs `admin`, a `POST` that destroys data, say).
+pub const ROUTE_SCOPES: &[RouteRule] = &[];
+
+/// The rule `table` (the authorizer passes [`ROUTE_SCOPES`]) declares for `route_key`, if any.
+pub fn route_rule(table: &[RouteRule], route_key: &str) -> Option<RouteRule> {
+    table
         .iter()
-        .find(|(route, _)| *route == route_key)
-        .map(|(_, scope)| *scope)
+        .find(|rule| rule.route_key == route_key)
+        .copied()
 }
 
 /// The scope a method needs, as the documentation's scopes read: `GET`, `HEAD`, `OPTIONS` read; `POST`,

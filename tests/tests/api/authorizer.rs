@@ -181,3 +181,54 @@ async fn a_corrupt_key_item_is_undecided_as_an_internal_error() {
     .expect_err("undecided");
     assert_eq!(undecided.code, "internal_error");
 }
+
+/// `events/authorizer-allowed.json` for `method` on `/v1/memories/{id}` with `key`.
+fn memories_event(method: &str, key: &str) -> ApiGatewayV2CustomAuthorizerV2Request {
+    let mut request = event("authorizer-allowed.json", key);
+    request.route_key = Some("ANY /v1/memories/{proxy+}".to_owned());
+    request.request_context.http.method = Method::from_bytes(method.as_bytes()).expect("method");
+    request.request_context.http.path = Some("/v1/memories/mem_123".to_owned());
+    request
+}
+
+#[tokio::test]
+async fn a_revoked_key_cannot_delete_memories_while_the_index_still_shows_it_active() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (deleter, deleter_id) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"scopes": ["read", "write", "delete"]}),
+    )
+    .await;
+    let service = authorizer_service(&store);
+    let delete = authorize(
+        &service,
+        &memories_event("DELETE", &deleter),
+        SystemTime::now(),
+    )
+    .await
+    .expect("decides");
+    assert!(delete.is_authorized, "allowed before the revocation");
+    service_tests::revoke_behind_a_lagging_index(&store, &org.org_id, &deleter_id).await;
+    let delete = authorize(
+        &service,
+        &memories_event("DELETE", &deleter),
+        SystemTime::now(),
+    )
+    .await
+    .expect("decides");
+    assert!(
+        !delete.is_authorized,
+        "DELETE is confirmed on the key's base item"
+    );
+    // The stated window: read and write ride the index's lag (docs/api.md).
+    let read = authorize(
+        &service,
+        &memories_event("GET", &deleter),
+        SystemTime::now(),
+    )
+    .await
+    .expect("decides");
+    assert!(read.is_authorized);
+}
