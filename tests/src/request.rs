@@ -36,6 +36,8 @@ impl Answer {
 pub struct Call {
     builder: lambda_http::http::request::Builder,
     body: Body,
+    /// `requestContext.http.sourceIp`: the connection's address as API Gateway saw it.
+    source_ip: Option<String>,
 }
 
 /// Starts a request: `call(Method::GET, "/v1/account")`.
@@ -45,6 +47,7 @@ pub fn call(method: Method, path: &str) -> Call {
             .method(method)
             .uri(path),
         body: Body::Empty,
+        source_ip: None,
     }
 }
 
@@ -83,13 +86,31 @@ impl Call {
         self
     }
 
-    /// Builds the request, with a Lambda context carrying a request id.
+    /// From `address`, as API Gateway puts it in `requestContext.http.sourceIp`.
+    pub fn from_address(mut self, address: &str) -> Self {
+        self.source_ip = Some(address.to_owned());
+        self
+    }
+
+    /// Builds the request, with a Lambda context carrying a request id (and, when given, API Gateway's
+    /// request context with the source address).
     pub fn build(self) -> Request {
         let mut context = Context::default();
         context.request_id = "test-request-id".to_owned();
-        match self.builder.body(self.body) {
+        let request = match self.builder.body(self.body) {
             Ok(request) => request.with_lambda_context(context),
             Err(err) => panic!("test request could not be built: {err}"),
+        };
+        match self.source_ip {
+            None => request,
+            Some(source_ip) => {
+                use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+                let mut gateway = ApiGatewayV2httpRequestContext::default();
+                gateway.http.source_ip = Some(source_ip);
+                request.with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(
+                    gateway,
+                ))
+            }
         }
     }
 
@@ -121,6 +142,7 @@ pub async fn route(store: &Store, request: Request) -> Answer {
             store: store.clone(),
             http,
             derivation: accounts::KeyDerivation::Value(derivation_secret()),
+            signups_per_address_per_hour: None,
         };
         signup::handle(&service, request).await
     } else if serves(account::ROUTES, &path) {

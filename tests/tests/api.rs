@@ -47,6 +47,8 @@ mod sandbox;
 mod secret;
 #[path = "api/signup.rs"]
 mod signup;
+#[path = "api/signup_limit.rs"]
+mod signup_limit;
 #[path = "api/stack.rs"]
 mod stack;
 #[path = "api/usage.rs"]

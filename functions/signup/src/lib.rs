@@ -2,14 +2,15 @@
 
 use std::time::SystemTime;
 
-use accounts::{IdempotencyKey, KeyDerivation, SignupInput};
+use accounts::{IdempotencyKey, KeyDerivation, SignupInput, SignupOrigin};
 use api_errors::Outcome;
 use config::{ConfigError, Variables};
 use http_envelope::{
     created, dispatch, header_text, json_object, Access, ApiError, Endpoint, HttpConfig,
     JsonObject, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
 };
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use store::{Store, StoreConfig};
 
 /// What a request of this function asks for.
@@ -31,6 +32,9 @@ pub struct Config {
     pub http: HttpConfig,
     pub store: StoreConfig,
     pub derivation: KeyDerivation,
+    /// `SIGNUPS_PER_ADDRESS_PER_HOUR`: the most organisations one source address (an IPv6 /64) may create
+    /// in a UTC hour; unset, no limit (`make dev`, the tests).
+    pub signups_per_address_per_hour: Option<u64>,
 }
 
 impl Config {
@@ -41,6 +45,11 @@ impl Config {
             http: HttpConfig::from_variables(variables)?,
             derivation: KeyDerivation::from_variables(variables, &store.client)?,
             store,
+            signups_per_address_per_hour: variables.parsed(
+                "SIGNUPS_PER_ADDRESS_PER_HOUR",
+                "a whole number of signups, at least 1 (unset: no limit)",
+                |value| value.parse::<u64>().ok().filter(|n| *n >= 1),
+            )?,
         })
     }
 }
@@ -52,6 +61,8 @@ pub struct Service {
     pub http: HttpConfig,
     /// The server's secret idempotent signups derive their key from (read at its first use).
     pub derivation: KeyDerivation,
+    /// The most signups one source address may make in a UTC hour (`None`: no limit).
+    pub signups_per_address_per_hour: Option<u64>,
 }
 
 impl Service {
@@ -61,6 +72,7 @@ impl Service {
             store: Store::connect(&config.store).await,
             http: config.http,
             derivation: config.derivation.clone(),
+            signups_per_address_per_hour: config.signups_per_address_per_hour,
         }
     }
 }
@@ -85,16 +97,32 @@ async fn sign_up(service: &Service, request: Request) -> Outcome {
         .map(IdempotencyKey::parse)
         .transpose()?;
     let input = parse_signup(&request)?;
+    let origin = SignupOrigin {
+        address: source_address(&request),
+        per_hour: service.signups_per_address_per_hour,
+    };
     let now = SystemTime::now();
     let account = accounts::signup(
         &service.store,
         input,
         idempotency.as_ref(),
         &service.derivation,
+        origin,
         now,
     )
     .await?;
     created(&account)
+}
+
+/// The client's address as API Gateway saw the connection (`requestContext.http.sourceIp`), never a header a
+/// client can set (`X-Forwarded-For`).
+fn source_address(request: &Request) -> Option<std::net::IpAddr> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            context.http.source_ip.as_deref()?.parse().ok()
+        }
+        _ => None,
+    }
 }
 
 /// The request body as [`SignupInput`]: JSON, known fields only, right types (values are the domain's to

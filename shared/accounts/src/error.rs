@@ -52,6 +52,9 @@ pub enum AccountError {
     Store(StoreError),
     #[error(transparent)]
     Randomness(#[from] KeyGenerationError),
+    /// This source made as many signups this hour as it may; it may try again after `retry_after`.
+    #[error("too many signups from this address this hour")]
+    TooManySignups { retry_after: std::time::Duration },
     /// The key-derivation secret could not be read (Secrets Manager did not answer).
     #[error(transparent)]
     DerivationUnavailable(#[from] auth::DerivationUnavailable),

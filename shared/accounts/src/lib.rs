@@ -26,6 +26,6 @@ pub use lifecycle::{
     MAX_ROLL_OVERLAP_HOURS,
 };
 pub use plans::{Plan, DEFAULT_PLAN_ID, PLANS};
-pub use signup::{get_account, signup, SignupInput};
+pub use signup::{get_account, signup, signup_source, SignupInput, SignupOrigin};
 pub use usage::{usage, KeyUsage, UsageDay, UsageQuery, UsageTotals, UsageView, MAX_USAGE_DAYS};
 pub use views::{AccountView, ApiKeyView, CreatedKeyView, KeyListView, PlanView, SignupView};

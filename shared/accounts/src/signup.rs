@@ -1,10 +1,11 @@
 //! Signing up: an organisation, its email reserved, and its first (admin) key, written all at once.
 
-use std::time::SystemTime;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth::{new_key_id, random_id, timestamp, Environment, KeyDerivation, Principal, Scopes};
 use serde::Serialize;
-use store::{ApiKeyRecord, OrganizationRecord, Store, StoreError};
+use store::{ApiKeyRecord, OrganizationRecord, SignupAllowance, Store, StoreError};
 
 use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::{
@@ -20,14 +21,38 @@ pub struct SignupInput {
     pub plan_id: Option<String>,
 }
 
+/// Where a signup comes from, and how many signups one source may make an hour (`None`: no limit).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignupOrigin {
+    /// The client's address as API Gateway saw it (`requestContext.http.sourceIp`, never a header).
+    pub address: Option<IpAddr>,
+    pub per_hour: Option<u64>,
+}
+
+/// The source a signup is counted under: an IPv4 address, or an IPv6 address's /64 (one subscriber's
+/// allocation: counting whole addresses would let one client use 2^64 of them); an IPv4-mapped IPv6 address
+/// counts as its IPv4 address; no address at all, one shared source.
+pub fn signup_source(address: Option<IpAddr>) -> String {
+    match address.map(|address| address.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        None => "unknown".to_owned(),
+    }
+}
+
 /// Creates the organisation and its first key: a `live` key with every scope, shown in full this once.
 /// A second signup with the same email (in any case) is [`AccountError::EmailTaken`] and writes nothing,
-/// except a retry with the same `Idempotency-Key` and fields, which gets the first answer again.
+/// except a retry with the same `Idempotency-Key` and fields, which gets the first answer again (and is not
+/// counted again). Past `origin`'s limit for its source this UTC hour: [`AccountError::TooManySignups`].
 pub async fn signup(
     store: &Store,
     input: SignupInput,
     idempotency: Option<&IdempotencyKey>,
     derivation: &KeyDerivation,
+    origin: SignupOrigin,
     now: SystemTime,
 ) -> Result<SignupView, AccountError> {
     // Read (from Secrets Manager, on AWS) only by an idempotent request: the first one pays for it.
@@ -88,8 +113,17 @@ pub async fn signup(
         api_key: CreatedKeyView::new(&key, secret),
     };
     let record = new_key.record(&signed_up, now)?;
+    let source = signup_source(origin.address);
+    let (hour, next_hour) = utc_hour(now);
+    let allowance = origin.per_hour.map(|per_hour| SignupAllowance {
+        source: &source,
+        hour: &hour,
+        per_hour,
+        // Kept an hour past its own hour (each hour has its own item; DynamoDB's TTL deletes it later).
+        expires_at_epoch: next_hour + 3_600,
+    });
     match store
-        .create_organization(&org, &key, record.as_ref(), now)
+        .create_organization(&org, &key, record.as_ref(), allowance, now)
         .await
     {
         Ok(()) => {
@@ -97,8 +131,25 @@ pub async fn signup(
             Ok(signed_up)
         }
         Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,
+        Err(StoreError::SignupLimitReached) => {
+            let now_epoch = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            Err(AccountError::TooManySignups {
+                retry_after: Duration::from_secs(next_hour.saturating_sub(now_epoch).max(1)),
+            })
+        }
         Err(err) => Err(err.into()),
     }
+}
+
+/// The UTC hour of `now` as counted (`2026-12-07T05`), and the Unix second the next hour starts.
+fn utc_hour(now: SystemTime) -> (String, u64) {
+    let epoch = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let hour_start = epoch - epoch % 3_600;
+    let stamp = timestamp(UNIX_EPOCH + Duration::from_secs(hour_start));
+    (
+        stamp.get(..13).unwrap_or(&stamp).to_owned(),
+        hour_start + 3_600,
+    )
 }
 
 /// GET /v1/account: the caller's organisation.

@@ -83,6 +83,8 @@ fn store_error(err: &StoreError) -> ApiError {
         }
         StoreError::CallerRefused => auth_error(&AuthError::RevokedKey),
         StoreError::OrganizationInactive => auth_error(&AuthError::OrganizationInactive),
+        // Met only by signup, which names its wait; elsewhere a bug.
+        StoreError::SignupLimitReached => ApiError::internal(),
     }
 }
 
@@ -208,6 +210,17 @@ fn account_error(err: &AccountError) -> ApiError {
         AccountError::Store(err) => store_error(err),
         AccountError::Randomness(_) | AccountError::Internal(_) => ApiError::internal(),
         AccountError::DerivationUnavailable(_) => ApiError::unavailable(),
+        AccountError::TooManySignups { retry_after } => ApiError {
+            retry_after: Some(retry_after.as_secs()),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "Too many signups from this address this hour. Retry after {} seconds.",
+                    retry_after.as_secs()
+                ),
+            )
+        },
     }
 }
 

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub param: Option<String>,
     /// The methods a path accepts, sent as `Allow` with a 405.
     pub allow: Option<String>,
+    /// Seconds to wait, sent as `Retry-After` with a 429.
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +41,7 @@ impl ApiError {
             message: message.into(),
             param: None,
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -124,6 +127,11 @@ impl ApiError {
             .and_then(|allow| HeaderValue::from_str(&allow).ok())
         {
             response.headers_mut().insert(header::ALLOW, allow);
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -66,6 +66,23 @@ pub enum StoreError {
     /// A stored item does not have the shape this code writes.
     #[error("a stored item is malformed: {0}")]
     Corrupt(String),
+    /// The source of a signup made as many signups this hour as it may ([`SignupAllowance`]).
+    #[error("too many signups from this source this hour")]
+    SignupLimitReached,
+}
+
+/// How many signups one source (a client's address, an IPv6 /64) may make in one UTC hour, counted in the
+/// signup's own transaction on an item that DynamoDB's TTL deletes an hour after the hour ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignupAllowance<'a> {
+    /// The source, as counted: `203.0.113.7`, `2001:db8:1:2::/64`.
+    pub source: &'a str,
+    /// The UTC hour counted in: `2026-12-07T05`.
+    pub hour: &'a str,
+    /// The most signups the source may make in the hour.
+    pub per_hour: u64,
+    /// Unix seconds after which the counter is void (TTL).
+    pub expires_at_epoch: u64,
 }
 
 /// Turns an SDK failure into [`StoreError::Unavailable`], logging the detail that the client never sees.
@@ -96,6 +113,8 @@ pub const TRANSACTION_CONFLICT_PAUSE: Duration = Duration::from_millis(20);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Refusal {
     IdempotencyKeyUsed,
+    // Before `EmailTaken`: past its limit, a client learns nothing, not even which emails are registered.
+    SignupLimitReached,
     EmailTaken,
     KeyChanged,
     OrganizationInactive,
@@ -108,6 +127,7 @@ impl From<Refusal> for StoreError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
             Refusal::IdempotencyKeyUsed => StoreError::IdempotencyKeyUsed,
+            Refusal::SignupLimitReached => StoreError::SignupLimitReached,
             Refusal::EmailTaken => StoreError::EmailTaken,
             Refusal::KeyChanged => StoreError::KeyChanged,
             Refusal::OrganizationInactive => StoreError::OrganizationInactive,
@@ -208,13 +228,16 @@ impl Store {
         &self.table
     }
 
-    /// Writes a new organisation, the reservation of its email, its first key and, for an idempotent signup,
-    /// its idempotency record, in one transaction: all or none.
+    /// Writes a new organisation, the reservation of its email, its first key, for an idempotent signup its
+    /// idempotency record and, under an `allowance`, one more signup on its source's counter for the hour
+    /// (refused at the limit: [`StoreError::SignupLimitReached`]), in one transaction: all or none, so a
+    /// replay or a refused signup counts nothing.
     pub async fn create_organization(
         &self,
         org: &OrganizationRecord,
         first_key: &ApiKeyRecord,
         idempotency: Option<&IdempotencyRecord>,
+        allowance: Option<SignupAllowance<'_>>,
         now: SystemTime,
     ) -> Result<(), StoreError> {
         let email_item = Item::from([
@@ -238,8 +261,46 @@ impl Store {
                 Refusal::IdempotencyKeyUsed,
             );
         }
+        if let Some(allowance) = allowance {
+            transaction.push(self.signup_counter(allowance)?, Refusal::SignupLimitReached);
+        }
         self.transact("TransactWriteItems(signup)", transaction)
             .await
+    }
+
+    /// A transaction's count of one more signup from `allowance.source` this hour, refused at the limit.
+    fn signup_counter(
+        &self,
+        allowance: SignupAllowance<'_>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let counter = Update::builder()
+            .table_name(&self.table)
+            .key(
+                PARTITION_KEY,
+                AttributeValue::S(records::signup_counter_partition(
+                    allowance.source,
+                    allowance.hour,
+                )),
+            )
+            .key(
+                SORT_KEY,
+                AttributeValue::S(records::SIGNUP_COUNTER_SORT.to_owned()),
+            )
+            .update_expression("ADD signups :one SET #expiry = :expires")
+            .condition_expression("attribute_not_exists(signups) OR signups < :limit")
+            .expression_attribute_names("#expiry", EXPIRY_ATTRIBUTE)
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(
+                ":limit",
+                AttributeValue::N(allowance.per_hour.to_string()),
+            )
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(allowance.expires_at_epoch.to_string()),
+            )
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(counter).build())
     }
 
     /// Stores a new key, in one transaction with what makes it allowed: the calling key is still active,

@@ -153,6 +153,14 @@ pub fn email_partition(email: &str) -> String {
 /// The sort key of an email reservation.
 pub const EMAIL_SORT: &str = "EMAIL";
 
+/// The partition key of the counter of one source's signups in one UTC hour.
+pub fn signup_counter_partition(source: &str, hour: &str) -> String {
+    format!("SIGNUPS#{source}#{hour}")
+}
+
+/// The sort key of a signup counter.
+pub const SIGNUP_COUNTER_SORT: &str = "SIGNUPS";
+
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }

@@ -399,6 +399,7 @@ async fn bench_organisation(
         },
         None,
         &accounts::KeyDerivation::Value(bench_derivation_secret()),
+        accounts::SignupOrigin::default(),
         now,
     )
     .await

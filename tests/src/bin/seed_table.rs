@@ -90,7 +90,8 @@ async fn main() {
             plan_id: Some((*plan).to_owned()),
         };
         let key = (number == 0).then(|| idempotency(0));
-        let signup = accounts::signup(&store, input, key.as_ref(), &derivation, now)
+        let origin = accounts::SignupOrigin::default();
+        let signup = accounts::signup(&store, input, key.as_ref(), &derivation, origin, now)
             .await
             .expect("signup");
         organisations.push(Signed {
