@@ -14,9 +14,9 @@ pub use fixtures::{
     Org,
 };
 pub use process::{built_binary, built_binary_of, sigterm_and_wait, RunningFunction};
-pub use proxy::{Fault, FaultyProxy};
+pub use proxy::{Fault, FaultyProxy, ObservedCall};
 pub use request::{answer_of, authorizer_service, call, derivation_secret, route, Answer, Call};
-pub use runtime::{gateway_event, RuntimeApi};
+pub use runtime::{gateway_event, Moment, RuntimeApi, Timeline};
 pub use secrets_manager::SecretsManagerStandIn;
 pub use tables::{
     count_items, counting_store, dynamodb_endpoint, fresh_store, fresh_store_with, fresh_table,

@@ -24,10 +24,26 @@ pub enum Fault {
     /// Like [`Fault::LoseNextTransactionAnswer`], for every `TransactWriteItems` until mended: each commits
     /// (or is recognised by its token) and no answer arrives, so the client's every attempt times out.
     LoseEveryTransactionAnswer = 5,
+    /// Like [`Fault::LoseEveryTransactionAnswer`], for every single write (`UpdateItem`) as well.
+    LoseEveryWriteAnswer = 6,
+    /// Pass everything through, noting when each call arrived and when its answer went back
+    /// ([`FaultyProxy::calls`]).
+    Observe = 7,
+}
+
+/// One call the proxy relayed while observing: its operation (`updateitem`, `query`, ...), when it arrived and
+/// when its answer went back.
+#[derive(Clone, Debug)]
+pub struct ObservedCall {
+    pub operation: String,
+    pub arrived: std::time::Instant,
+    pub answered: std::time::Instant,
 }
 
 /// The `X-Amz-Target` of a write transaction, as the SDK sends it.
 const TRANSACTION_TARGET: &str = "dynamodb_20120810.transactwriteitems";
+/// The `X-Amz-Target` of a single write.
+const UPDATE_TARGET: &str = "dynamodb_20120810.updateitem";
 
 /// A TCP proxy in front of DynamoDB Local that a test can break and mend while the service runs, to prove
 /// that every route answers 503 during a fault and recovers when the store comes back.
@@ -35,6 +51,7 @@ pub struct FaultyProxy {
     /// The URL to give the client in place of DynamoDB Local's.
     pub endpoint: String,
     mode: Arc<std::sync::atomic::AtomicU8>,
+    observed: Arc<Mutex<Vec<ObservedCall>>>,
     connections: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
     acceptor: tokio::task::JoinHandle<()>,
 }
@@ -51,16 +68,18 @@ impl FaultyProxy {
             .expect("bind proxy");
         let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
         let mode = Arc::new(std::sync::atomic::AtomicU8::new(Fault::None as u8));
+        let observed: Arc<Mutex<Vec<ObservedCall>>> = Arc::default();
         let connections: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>> = Arc::default();
         let acceptor = {
-            let (mode, connections) = (mode.clone(), connections.clone());
+            let (mode, connections, observed) =
+                (mode.clone(), connections.clone(), observed.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
-                    let (mode, upstream) = (mode.clone(), upstream.clone());
-                    let task =
-                        tokio::spawn(
-                            async move { serve_connection(client, mode, &upstream).await },
-                        );
+                    let (mode, upstream, observed) =
+                        (mode.clone(), upstream.clone(), observed.clone());
+                    let task = tokio::spawn(async move {
+                        serve_connection(client, mode, &upstream, observed).await
+                    });
                     if let Ok(mut live) = connections.lock() {
                         live.push(task);
                     }
@@ -70,6 +89,7 @@ impl FaultyProxy {
         Self {
             endpoint,
             mode,
+            observed,
             connections,
             acceptor,
         }
@@ -100,8 +120,18 @@ impl FaultyProxy {
             2 => Fault::Stall,
             3 => Fault::Throttle,
             4 => Fault::LoseNextTransactionAnswer,
-            _ => Fault::LoseEveryTransactionAnswer,
+            5 => Fault::LoseEveryTransactionAnswer,
+            6 => Fault::LoseEveryWriteAnswer,
+            _ => Fault::Observe,
         }
+    }
+
+    /// The calls relayed while observing, in the order they were answered.
+    pub fn calls(&self) -> Vec<ObservedCall> {
+        self.observed
+            .lock()
+            .map(|calls| calls.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -116,15 +146,18 @@ async fn serve_connection(
     mut client: tokio::net::TcpStream,
     mode: Arc<std::sync::atomic::AtomicU8>,
     upstream: &str,
+    observed: Arc<Mutex<Vec<ObservedCall>>>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let fault = mode.load(Ordering::SeqCst);
     match fault {
         f if f == Fault::None as u8 => pass_through(client, &[], upstream).await,
         f if f == Fault::LoseNextTransactionAnswer as u8
-            || f == Fault::LoseEveryTransactionAnswer as u8 =>
+            || f == Fault::LoseEveryTransactionAnswer as u8
+            || f == Fault::LoseEveryWriteAnswer as u8
+            || f == Fault::Observe as u8 =>
         {
-            relay_losing_a_transaction_answer(client, &mode, upstream).await
+            relay_losing_a_transaction_answer(client, &mode, upstream, &observed).await
         }
         f if f == Fault::Stall as u8 => {
             let mut sink = [0u8; 4096];
@@ -170,6 +203,7 @@ async fn relay_losing_a_transaction_answer(
     mut client: tokio::net::TcpStream,
     mode: &std::sync::atomic::AtomicU8,
     upstream: &str,
+    observed: &Mutex<Vec<ObservedCall>>,
 ) {
     use tokio::io::AsyncWriteExt;
     let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
@@ -181,6 +215,7 @@ async fn relay_losing_a_transaction_answer(
         let Some(request) = read_message(&mut client, &mut from_client).await else {
             return;
         };
+        let arrived = std::time::Instant::now();
         if server.write_all(&request).await.is_err() {
             return;
         }
@@ -189,22 +224,40 @@ async fn relay_losing_a_transaction_answer(
         };
         let head = String::from_utf8_lossy(&request).to_ascii_lowercase();
         let is_transaction = head.contains(TRANSACTION_TARGET);
-        let lose = is_transaction
-            && (mode.load(Ordering::SeqCst) == Fault::LoseEveryTransactionAnswer as u8
-                || mode
-                    .compare_exchange(
-                        Fault::LoseNextTransactionAnswer as u8,
-                        Fault::None as u8,
-                        Ordering::SeqCst,
-                        Ordering::SeqCst,
-                    )
-                    .is_ok());
+        let is_write = is_transaction || head.contains(UPDATE_TARGET);
+        let fault = mode.load(Ordering::SeqCst);
+        let lose = (is_write && fault == Fault::LoseEveryWriteAnswer as u8)
+            || is_transaction
+                && (fault == Fault::LoseEveryTransactionAnswer as u8
+                    || mode
+                        .compare_exchange(
+                            Fault::LoseNextTransactionAnswer as u8,
+                            Fault::None as u8,
+                            Ordering::SeqCst,
+                            Ordering::SeqCst,
+                        )
+                        .is_ok());
         if lose {
             // DynamoDB has answered (the transaction is committed); the client never hears it.
             return;
         }
         if client.write_all(&response).await.is_err() {
             return;
+        }
+        if fault == Fault::Observe as u8 {
+            let operation = head
+                .lines()
+                .find_map(|line| line.strip_prefix("x-amz-target: dynamodb_20120810."))
+                .unwrap_or("?")
+                .trim()
+                .to_owned();
+            if let Ok(mut calls) = observed.lock() {
+                calls.push(ObservedCall {
+                    operation,
+                    arrived,
+                    answered: std::time::Instant::now(),
+                });
+            }
         }
     }
 }

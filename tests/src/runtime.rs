@@ -1,6 +1,9 @@
-//! A small emulator of the Lambda Runtime API (`/2018-06-01/runtime/...`), so a function binary runs its real
-//! `lambda_runtime` start-up and loop here, and each invocation can be timed from the moment the event is
-//! handed over to the moment the response arrives.
+//! A small emulator of the Lambda Runtime API (`/2018-06-01/runtime/...`) and of the Extensions API
+//! (`/2020-01-01/extension/...`), so a function binary runs its real `lambda_runtime` start-up and loop here,
+//! and each invocation can be timed from the moment the event is handed over to the moment the response
+//! arrives. As Lambda does, it hands an `INVOKE` event to every extension subscribed to it with each
+//! invocation, and hands out the next invocation only once every such extension is back at `event/next`;
+//! what happened when is kept in a [`Timeline`].
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -27,10 +30,54 @@ struct Waiting {
     replies: HashMap<String, Reply>,
 }
 
+/// One registered extension.
+struct Registered {
+    id: String,
+    /// Subscribed to `INVOKE`.
+    invoke: bool,
+    /// Waiting at `event/next`: where its next `INVOKE` event goes.
+    waiting: Option<oneshot::Sender<Vec<u8>>>,
+}
+
+/// What happened, in order, as the emulator saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Moment {
+    /// An invocation was handed to the runtime (its id).
+    HandedOut(String),
+    /// The runtime posted the invocation's response.
+    ResponsePosted(String),
+    /// An `INVOKE`-subscribed extension came back to `event/next` (its id).
+    ExtensionAtNext(String),
+}
+
+/// The emulator's record of what happened when.
+pub type Timeline = Vec<(Instant, Moment)>;
+
 struct Shared {
     queue: tokio::sync::Mutex<mpsc::Receiver<(String, Vec<u8>)>>,
     waiting: Mutex<Waiting>,
     first_next: Mutex<Option<oneshot::Sender<Instant>>>,
+    extensions: Mutex<Vec<Registered>>,
+    /// Woken whenever an extension comes back to `event/next`.
+    extension_ready: tokio::sync::Notify,
+    timeline: Mutex<Timeline>,
+}
+
+impl Shared {
+    fn note(&self, moment: Moment) {
+        if let Ok(mut timeline) = self.timeline.lock() {
+            timeline.push((Instant::now(), moment));
+        }
+    }
+
+    /// Whether every `INVOKE`-subscribed extension waits at `event/next`.
+    fn extensions_ready(&self) -> bool {
+        self.extensions.lock().is_ok_and(|extensions| {
+            extensions
+                .iter()
+                .all(|extension| !extension.invoke || extension.waiting.is_some())
+        })
+    }
 }
 
 /// One emulated Runtime API endpoint, serving one function process.
@@ -57,6 +104,9 @@ impl RuntimeApi {
             queue: tokio::sync::Mutex::new(receiver),
             waiting: Mutex::default(),
             first_next: Mutex::new(Some(first_tx)),
+            extensions: Mutex::default(),
+            extension_ready: tokio::sync::Notify::new(),
+            timeline: Mutex::default(),
         });
         let server = {
             let shared = shared.clone();
@@ -79,6 +129,24 @@ impl RuntimeApi {
             first_next: Some(first_rx),
             server,
         }
+    }
+
+    /// What happened so far, in order.
+    pub fn timeline(&self) -> Timeline {
+        self.shared
+            .timeline
+            .lock()
+            .map(|timeline| timeline.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many extensions registered subscribed to `INVOKE`.
+    pub fn invoke_extensions(&self) -> usize {
+        self.shared
+            .extensions
+            .lock()
+            .map(|extensions| extensions.iter().filter(|e| e.invoke).count())
+            .unwrap_or_default()
     }
 
     /// When the function first asked for work: the end of its init.
@@ -125,22 +193,66 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_owned();
-    // The Extensions API, as far as `lambda_runtime`'s graceful shutdown uses it: registration, then a wait
-    // for events that never come (SIGTERM is what ends the process).
+    // The Extensions API: registration with the events an extension subscribes to; `event/next` hands an
+    // extension subscribed to `INVOKE` each invocation's event, and one subscribed to none waits forever
+    // (SIGTERM is what ends the process).
     if path == "/2020-01-01/extension/register" {
+        let body = request
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default();
+        let asked: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let invoke = asked["events"]
+            .as_array()
+            .is_some_and(|events| events.iter().any(|event| event == "INVOKE"));
+        let id = format!("extension-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        if let Ok(mut extensions) = shared.extensions.lock() {
+            extensions.push(Registered {
+                id: id.clone(),
+                invoke,
+                waiting: None,
+            });
+        }
         let mut response = reply(
             StatusCode::OK,
             br#"{"functionName":"emulated","functionVersion":"$LATEST","handler":"bootstrap"}"#
                 .to_vec(),
         );
-        response.headers_mut().insert(
-            "lambda-extension-identifier",
-            hyper::header::HeaderValue::from_static("emulated-extension"),
-        );
+        if let Ok(value) = hyper::header::HeaderValue::from_str(&id) {
+            response
+                .headers_mut()
+                .insert("lambda-extension-identifier", value);
+        }
         return Ok(response);
     }
     if path == "/2020-01-01/extension/event/next" {
-        std::future::pending::<()>().await;
+        let id = request
+            .headers()
+            .get("lambda-extension-identifier")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let (sender, event) = oneshot::channel();
+        let subscribed = shared.extensions.lock().is_ok_and(|mut extensions| {
+            match extensions.iter_mut().find(|e| e.id == id && e.invoke) {
+                Some(extension) => {
+                    extension.waiting = Some(sender);
+                    true
+                }
+                None => false,
+            }
+        });
+        if !subscribed {
+            std::future::pending::<()>().await;
+        }
+        shared.note(Moment::ExtensionAtNext(id));
+        shared.extension_ready.notify_waiters();
+        return Ok(match event.await {
+            Ok(event) => reply(StatusCode::OK, event),
+            Err(_) => reply(StatusCode::GONE, Vec::new()),
+        });
     }
     if path == "/2018-06-01/runtime/invocation/next" {
         if let Some(first) = shared.first_next.lock().ok().and_then(|mut f| f.take()) {
@@ -150,10 +262,33 @@ async fn handle(
         let Some((id, event)) = next else {
             return Ok(reply(StatusCode::GONE, Vec::new()));
         };
+        // As Lambda: not before every INVOKE-subscribed extension is back at `event/next`.
+        loop {
+            let ready = shared.extension_ready.notified();
+            if shared.extensions_ready() {
+                break;
+            }
+            ready.await;
+        }
         let deadline = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             + Duration::from_secs(30);
+        let invoke_event = serde_json::json!({
+            "eventType": "INVOKE", "deadlineMs": deadline.as_millis() as u64, "requestId": id,
+            "invokedFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:bench",
+            "tracing": {"type": "X-Amzn-Trace-Id", "value": "Root=1-00000000-000000000000000000000000;Sampled=0"}
+        })
+        .to_string()
+        .into_bytes();
+        if let Ok(mut extensions) = shared.extensions.lock() {
+            for extension in extensions.iter_mut().filter(|e| e.invoke) {
+                if let Some(waiting) = extension.waiting.take() {
+                    let _ = waiting.send(invoke_event.clone());
+                }
+            }
+        }
+        shared.note(Moment::HandedOut(id.clone()));
         let mut response = reply(StatusCode::OK, event);
         let headers = response.headers_mut();
         let header = |text: &str| text.parse().expect("static header value");
@@ -187,6 +322,9 @@ async fn handle(
     // /2018-06-01/runtime/invocation/{id}/response | /error
     if segments.len() == 6 && segments[3] == "invocation" {
         let id = segments[4];
+        if segments[5] == "response" {
+            shared.note(Moment::ResponsePosted(id.to_owned()));
+        }
         let outcome = match segments[5] {
             "response" => Ok(body),
             _ => Err(format!(

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use accounts::UsageQuery;
 use api_errors::Outcome;
-use auth::{authenticate, Scope, UsageMeter};
+use auth::{authenticate, Scope, UsageMeter, UsageWrites};
 use config::{ConfigError, Variables};
 use http_envelope::{
     dispatch, ok, query_parameter, Access, Endpoint, HttpConfig, Matched, Route, TelemetryConfig,
@@ -40,6 +40,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub http: HttpConfig,
     pub store: StoreConfig,
+    /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
+    pub usage_writes: UsageWrites,
 }
 
 impl Config {
@@ -48,6 +50,7 @@ impl Config {
             telemetry: TelemetryConfig::from_variables(variables)?,
             http: HttpConfig::from_variables(variables)?,
             store: StoreConfig::from_variables(variables)?,
+            usage_writes: UsageWrites::from_variables(variables)?,
         })
     }
 }
@@ -61,11 +64,13 @@ pub struct Service {
 }
 
 impl Service {
-    /// Connects to the table `config` names, with an empty usage meter.
+    /// Connects to the table `config` names, with an empty usage meter whose writer is started
+    /// ([`auth::start_usage_writer`]: call during init).
     pub async fn start(config: &Config) -> Self {
         let store = Store::connect(&config.store).await;
+        let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
-            meter: UsageMeter::new(store.clone()),
+            meter: auth::start_usage_writer(meter).await,
             store,
             http: config.http,
         }

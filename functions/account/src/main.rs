@@ -6,6 +6,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = http_envelope::read_config(account::Config::from_variables)?;
     http_envelope::init_telemetry("account", &config.telemetry);
     let service = account::Service::start(&config).await;
-    auth::flush_usage_at_shutdown(service.meter.clone()).await;
-    http_envelope::serve(|request| account::handle(&service, request)).await
+    http_envelope::serve(|request| async {
+        let response = account::handle(&service, request).await;
+        service.meter.request_answered();
+        response
+    })
+    .await
 }

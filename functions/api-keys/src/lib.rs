@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use accounts::{IdempotencyKey, KeyDerivation, KeyEdit, NewKeyInput, PageRequest, RollInput};
 use api_errors::{Failure, Outcome};
-use auth::{authenticate, Principal, Scope, UsageMeter};
+use auth::{authenticate, Principal, Scope, UsageMeter, UsageWrites};
 use config::{ConfigError, Variables};
 use http_envelope::{
     created, dispatch, header_text, json_object, ok, ok_page, query_parameter, Access, ApiError,
@@ -54,6 +54,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub http: HttpConfig,
     pub store: StoreConfig,
+    /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
+    pub usage_writes: UsageWrites,
     pub derivation: KeyDerivation,
 }
 
@@ -65,6 +67,7 @@ impl Config {
             http: HttpConfig::from_variables(variables)?,
             derivation: KeyDerivation::from_variables(variables, &store.client)?,
             store,
+            usage_writes: UsageWrites::from_variables(variables)?,
         })
     }
 }
@@ -80,11 +83,13 @@ pub struct Service {
 }
 
 impl Service {
-    /// Connects to the table `config` names, with an empty usage meter.
+    /// Connects to the table `config` names, with an empty usage meter whose writer is started
+    /// ([`auth::start_usage_writer`]: call during init).
     pub async fn start(config: &Config) -> Self {
         let store = Store::connect(&config.store).await;
+        let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
-            meter: UsageMeter::new(store.clone()),
+            meter: auth::start_usage_writer(meter).await,
             store,
             http: config.http,
             derivation: config.derivation.clone(),

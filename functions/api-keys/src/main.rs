@@ -6,6 +6,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = http_envelope::read_config(api_keys::Config::from_variables)?;
     http_envelope::init_telemetry("api-keys", &config.telemetry);
     let service = api_keys::Service::start(&config).await;
-    auth::flush_usage_at_shutdown(service.meter.clone()).await;
-    http_envelope::serve(|request| api_keys::handle(&service, request)).await
+    http_envelope::serve(|request| async {
+        let response = api_keys::handle(&service, request).await;
+        service.meter.request_answered();
+        response
+    })
+    .await
 }

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use api_errors::Failure;
 use auth::{
     authenticate, route_rule, scope_by_method, Principal, Requirement, RouteRule, Scope,
-    UsageMeter, ROUTE_SCOPES,
+    UsageMeter, UsageWrites, ROUTE_SCOPES,
 };
 use config::{ConfigError, Variables};
 use http_envelope::{Access, ApiError, Route, TelemetryConfig, Verb};
@@ -21,6 +21,8 @@ use store::{Store, StoreConfig};
 pub struct Config {
     pub telemetry: TelemetryConfig,
     pub store: StoreConfig,
+    /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
+    pub usage_writes: UsageWrites,
 }
 
 impl Config {
@@ -28,6 +30,7 @@ impl Config {
         Ok(Self {
             telemetry: TelemetryConfig::from_variables(variables)?,
             store: StoreConfig::from_variables(variables)?,
+            usage_writes: UsageWrites::from_variables(variables)?,
         })
     }
 }
@@ -40,11 +43,13 @@ pub struct Service {
 }
 
 impl Service {
-    /// Connects to the table `config` names, with an empty usage meter.
+    /// Connects to the table `config` names, with an empty usage meter whose writer is started
+    /// ([`auth::start_usage_writer`]: call during init).
     pub async fn start(config: &Config) -> Self {
         let store = Store::connect(&config.store).await;
+        let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
-            meter: UsageMeter::new(store.clone()),
+            meter: auth::start_usage_writer(meter).await,
             store,
         }
     }

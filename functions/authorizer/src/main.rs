@@ -9,14 +9,15 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = http_envelope::read_config(authorizer::Config::from_variables)?;
     http_envelope::init_telemetry("authorizer", &config.telemetry);
     let service = authorizer::Service::start(&config).await;
-    auth::flush_usage_at_shutdown(service.meter.clone()).await;
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| {
             let service = &service;
             async move {
-                authorizer::authorize(service, &event.payload, std::time::SystemTime::now())
-                    .await
-                    .map_err(lambda_http::Error::from)
+                let decision =
+                    authorizer::authorize(service, &event.payload, std::time::SystemTime::now())
+                        .await;
+                service.meter.request_answered();
+                decision.map_err(lambda_http::Error::from)
             }
         },
     ))

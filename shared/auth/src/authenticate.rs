@@ -159,19 +159,3 @@ async fn record_use(meter: &UsageMeter, principal: &Principal, now: SystemTime) 
         tracing::warn!(key_id = %principal.key_id, error = %err, "could not record the key's use");
     }
 }
-
-/// Registers the graceful-shutdown hook of a function that authenticates: before Lambda ends the instance
-/// (SIGTERM, about 500 ms ahead), the usage its meter counted and has not written yet is written. Call once
-/// in `main`, before the runtime loop starts.
-pub async fn flush_usage_at_shutdown(meter: UsageMeter) {
-    lambda_runtime::spawn_graceful_shutdown_handler(move || async move {
-        match meter.flush(SystemTime::now()).await {
-            Ok(keys) => {
-                tracing::info!(keys, "usage written at shutdown");
-                telemetry::record_usage_flush(keys);
-            }
-            Err(err) => tracing::error!(error = %err, "usage could not be written at shutdown"),
-        }
-    })
-    .await;
-}

@@ -10,11 +10,10 @@ mod derivation;
 mod key;
 mod meter;
 mod required;
+mod writer;
 
 pub use access::{Environment, Scope, ScopeError, Scopes};
-pub use authenticate::{
-    authenticate, flush_usage_at_shutdown, AuthError, Principal, Requirement, LAST_USED_RESOLUTION,
-};
+pub use authenticate::{authenticate, AuthError, Principal, Requirement, LAST_USED_RESOLUTION};
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
 pub use derivation::{DerivationUnavailable, KeyDerivation, StoredSecret};
@@ -22,5 +21,6 @@ pub use key::{
     new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret, KeyGenerationError,
     KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
 };
-pub use meter::UsageMeter;
+pub use meter::{UsageMeter, UsageWrites};
 pub use required::{route_rule, scope_by_method, RouteRule, ROUTE_SCOPES};
+pub use writer::start_usage_writer;

@@ -30,9 +30,7 @@ use records::{
 };
 pub use records::{ApiKeyRecord, IdempotencyRecord, Item, OrganizationRecord};
 use schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
-pub use usage::{
-    UsageBatch, UsageRecord, USAGE_KEYS_PER_WRITE, USAGE_RETENTION, USAGE_WRITE_INTERVAL,
-};
+pub use usage::{UsageRecord, UsageTotals, USAGE_RETENTION, USAGE_WRITE_INTERVAL};
 
 /// Why a store operation did not do what was asked.
 #[derive(Debug, thiserror::Error)]

@@ -1,26 +1,30 @@
 //! Requests counted per key and UTC day: how they are written and read. Counting them in memory, and
 //! deciding when to write, is the usage meter's (`auth::UsageMeter`), owned by each function's `main`.
+//!
+//! Each instance writes its own item per key and day, `USAGE#<day>#<key_id>#<instance>`, holding the
+//! **absolute** count that instance has made for that key that day. A write is therefore idempotent: sent
+//! again (an SDK retry of an attempt whose answer was lost, a later write after a failure), it sets the same
+//! number, and a condition keeps it from ever going backwards (an older attempt landing late changes
+//! nothing). No write can count a request twice, whatever DynamoDB answered or failed to. A read sums an
+//! organisation's items over instances.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use access::Environment;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::records::{corrupt, key_sort, org_partition};
 use crate::schema::{EXPIRY_ATTRIBUTE, PARTITION_KEY, SORT_KEY};
-use crate::{build_error, unavailable, Item, Refusal, Store, StoreError, Transaction};
+use crate::{unavailable, Item, Store, StoreError};
 
 /// How often an instance writes one key's counts and `last_used_at`.
 pub const USAGE_WRITE_INTERVAL: Duration = Duration::from_secs(60);
 /// How long usage items are kept (DynamoDB's TTL deletes them after): 400 days, a year and a month back.
 pub const USAGE_RETENTION: Duration = Duration::from_secs(400 * 86_400);
-/// The sort key prefix of an organisation's usage items: `USAGE#<day>#<key_id>`, so a date range is one
-/// query.
+/// The sort key prefix of an organisation's usage items: `USAGE#<day>#<key_id>#<instance>`, so a date range
+/// is one query.
 pub const USAGE_SORT_PREFIX: &str = "USAGE#";
-/// Most keys one [`Store::write_usage`] carries (a transaction holds at most 100 items; each key has its
-/// item and a day or two of usage).
-pub const USAGE_KEYS_PER_WRITE: usize = 25;
 
 /// One key's requests on one UTC day, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,29 +37,32 @@ pub struct UsageRecord {
     pub requests: u64,
 }
 
-/// One key's requests counted since its last write, to be added to its usage items.
+/// What one instance has counted for one key: its absolute count per UTC day so far, and its newest use.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageBatch {
-    pub org_id: String,
-    pub key_id: String,
+pub struct UsageTotals<'a> {
+    pub org_id: &'a str,
+    pub key_id: &'a str,
     pub environment: Environment,
-    /// Requests per UTC day (`YYYY-MM-DD`).
-    pub requests: BTreeMap<String, u64>,
+    /// The instance that counted (its items are its own).
+    pub instance: &'a str,
+    /// Requests per UTC day (`YYYY-MM-DD`) this instance has counted since it started.
+    pub requests: &'a BTreeMap<String, u64>,
     /// The newest request counted (`YYYY-MM-DDTHH:MM:SSZ`), written as `last_used_at`.
-    pub last_used_at: String,
+    pub last_used_at: &'a str,
 }
 
-fn usage_sort(day: &str, key_id: &str) -> String {
-    format!("{USAGE_SORT_PREFIX}{day}#{key_id}")
+fn usage_sort(day: &str, key_id: &str, instance: &str) -> String {
+    format!("{USAGE_SORT_PREFIX}{day}#{key_id}#{instance}")
 }
 
 impl Store {
-    /// In one transaction (at most [`USAGE_KEYS_PER_WRITE`] batches), adds each batch's counts to its key's
-    /// usage items (one per day) and sets the key's `last_used_at` (never backwards, only if the key still
-    /// exists).
+    /// Writes one instance's absolute counts of one key (one `UpdateItem` per day) and the key's
+    /// `last_used_at` (never backwards, only if the key still exists), all at once: single updates, no
+    /// transaction (half the write units), each idempotent. An error says one of them failed; the others
+    /// may have landed, and writing the same totals again is always safe.
     pub async fn write_usage(
         &self,
-        batches: &[UsageBatch],
+        totals: &UsageTotals<'_>,
         now: SystemTime,
     ) -> Result<(), StoreError> {
         let expires = now
@@ -63,81 +70,75 @@ impl Store {
             .and_then(|at| at.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map(|d| d.as_secs())
             .unwrap_or_default();
-        let mut last_used_items = Vec::new();
-        let mut count_items = Vec::new();
-        for batch in batches {
-            let partition = AttributeValue::S(org_partition(&batch.org_id));
-            let last_used = Update::builder()
+        let partition = AttributeValue::S(org_partition(totals.org_id));
+        let last_used = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, partition.clone())
+            .key(SORT_KEY, AttributeValue::S(key_sort(totals.key_id)))
+            .update_expression("SET last_used_at = :used")
+            .condition_expression(
+                "attribute_exists(#pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :used)",
+            )
+            .expression_attribute_names("#pk", PARTITION_KEY)
+            .expression_attribute_values(":used", AttributeValue::S(totals.last_used_at.to_owned()))
+            .send();
+        let counts = totals.requests.iter().map(|(day, requests)| {
+            self.client
+                .update_item()
                 .table_name(&self.table)
                 .key(PARTITION_KEY, partition.clone())
-                .key(SORT_KEY, AttributeValue::S(key_sort(&batch.key_id)))
-                .update_expression("SET last_used_at = :used")
-                .condition_expression(
-                    "attribute_exists(#pk) AND (attribute_not_exists(last_used_at) OR last_used_at < :used)",
+                .key(
+                    SORT_KEY,
+                    AttributeValue::S(usage_sort(day, totals.key_id, totals.instance)),
                 )
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_values(":used", AttributeValue::S(batch.last_used_at.clone()))
-                .build()
-                .map_err(build_error)?;
-            last_used_items.push(TransactWriteItem::builder().update(last_used).build());
-            for (day, requests) in &batch.requests {
-                let usage = Update::builder()
-                    .table_name(&self.table)
-                    .key(PARTITION_KEY, partition.clone())
-                    .key(SORT_KEY, AttributeValue::S(usage_sort(day, &batch.key_id)))
-                    .update_expression(
-                        "ADD requests :n SET key_id = :key, environment = :env, #day = :day, #expiry = :expires",
-                    )
-                    .expression_attribute_names("#day", "day")
-                    .expression_attribute_names("#expiry", EXPIRY_ATTRIBUTE)
-                    .expression_attribute_values(":n", AttributeValue::N(requests.to_string()))
-                    .expression_attribute_values(":key", AttributeValue::S(batch.key_id.clone()))
-                    .expression_attribute_values(
-                        ":env",
-                        AttributeValue::S(batch.environment.as_str().to_owned()),
-                    )
-                    .expression_attribute_values(":day", AttributeValue::S(day.clone()))
-                    .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
-                    .build()
-                    .map_err(build_error)?;
-                count_items.push(TransactWriteItem::builder().update(usage).build());
-            }
-        }
-        let counts_only = || {
-            let mut transaction = Transaction::default();
-            for item in &count_items {
-                // An `ADD` has no condition: it cannot be refused.
-                transaction.push(item.clone(), Refusal::Contended);
-            }
-            transaction
+                .update_expression(
+                    "SET requests = :n, key_id = :key, environment = :env, #day = :day, #expiry = :expires",
+                )
+                // Never backwards: a late attempt of an older total changes nothing.
+                .condition_expression("attribute_not_exists(requests) OR requests < :n")
+                .expression_attribute_names("#day", "day")
+                .expression_attribute_names("#expiry", EXPIRY_ATTRIBUTE)
+                .expression_attribute_values(":n", AttributeValue::N(requests.to_string()))
+                .expression_attribute_values(":key", AttributeValue::S(totals.key_id.to_owned()))
+                .expression_attribute_values(
+                    ":env",
+                    AttributeValue::S(totals.environment.as_str().to_owned()),
+                )
+                .expression_attribute_values(":day", AttributeValue::S(day.clone()))
+                .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+                .send()
+        });
+        let (last_used, counts) = tokio::join!(last_used, futures_util::future::join_all(counts));
+        // A refused condition is a write that has nothing to do: a newer `last_used_at`, a total already
+        // there, or (for `last_used_at`) a key deleted meanwhile.
+        let refused = |err: &aws_sdk_dynamodb::error::SdkError<_, _>| {
+            err.as_service_error().is_some_and(
+                |e: &aws_sdk_dynamodb::operation::update_item::UpdateItemError| {
+                    e.is_conditional_check_failed_exception()
+                },
+            )
         };
-        let mut with_last_used = counts_only();
-        for item in last_used_items {
-            with_last_used.push(item, Refusal::KeyChanged);
-        }
-        match self
-            .transact("TransactWriteItems(usage)", with_last_used)
-            .await
-        {
-            // `last_used_at` already newer (another instance wrote it) cancels the whole transaction: write
-            // the counts alone, which no condition can refuse.
-            Err(StoreError::KeyChanged) if !count_items.is_empty() => {
-                self.transact("TransactWriteItems(usage)", counts_only())
-                    .await
+        for result in std::iter::once(last_used).chain(counts) {
+            if let Err(err) = result {
+                if !refused(&err) {
+                    return Err(unavailable("UpdateItem(usage)", err));
+                }
             }
-            Err(StoreError::KeyChanged) => Ok(()),
-            other => other,
         }
+        Ok(())
     }
 
-    /// An organisation's usage items from `from` to `to` (UTC days, inclusive), by day then key.
+    /// An organisation's usage from `from` to `to` (UTC days, inclusive), by day then key: each key's
+    /// requests that day summed over the instances that counted them.
     pub async fn usage(
         &self,
         org_id: &str,
         from: &str,
         to: &str,
     ) -> Result<Vec<UsageRecord>, StoreError> {
-        let mut records = Vec::new();
+        let mut records: Vec<UsageRecord> = Vec::new();
         let mut start_key = None;
         loop {
             let output = self
@@ -162,7 +163,17 @@ impl Store {
                 .await
                 .map_err(|err| unavailable("Query(usage)", err))?;
             for item in output.items() {
-                records.push(usage_record(org_id, item)?);
+                let record = usage_record(org_id, item)?;
+                // One item per instance that counted the key that day: summed here.
+                match records.last_mut() {
+                    Some(last)
+                        if (last.day.as_str(), last.key_id.as_str())
+                            == (record.day.as_str(), record.key_id.as_str()) =>
+                    {
+                        last.requests += record.requests;
+                    }
+                    _ => records.push(record),
+                }
             }
             match output.last_evaluated_key {
                 Some(next) if !next.is_empty() => start_key = Some(next),

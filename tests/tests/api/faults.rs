@@ -263,3 +263,35 @@ async fn a_key_creation_that_timed_out_after_committing_is_recovered_by_retrying
         .await;
     assert_eq!(works.status, StatusCode::OK);
 }
+
+/// Usage is counted exactly once: every usage write commits and its answer is lost, every attempt times
+/// out, the meter writes again at each request, and still the day's count is the requests made, no more.
+#[tokio::test]
+async fn usage_whose_every_write_answer_is_lost_is_still_counted_exactly_once() {
+    let (direct, through_proxy, proxy) = losing_the_next_transaction_answer().await;
+    let org = sign_up(&direct).await;
+    let meter = auth::UsageMeter::new(through_proxy);
+    proxy.set(Fault::LoseEveryWriteAnswer);
+    let start = std::time::SystemTime::now();
+    let requests = 5;
+    for n in 0..requests {
+        // A minute apart: each request finds the key due and writes (and loses the answer) again.
+        let at = start + store::USAGE_WRITE_INTERVAL * n;
+        let wrote = meter
+            .record_use(&org.org_id, &org.admin_key_id, auth::Environment::Live, at)
+            .await;
+        assert!(wrote.is_err(), "the answer was lost: {wrote:?}");
+    }
+    proxy.set(Fault::None);
+    meter
+        .flush(start + store::USAGE_WRITE_INTERVAL * requests)
+        .await
+        .expect("written once DynamoDB answers");
+    let day = auth::timestamp(start)[..10].to_owned();
+    let usage = direct
+        .usage(&org.org_id, &day, &day)
+        .await
+        .expect("read usage");
+    let counted: u64 = usage.iter().map(|record| record.requests).sum();
+    assert_eq!(counted, u64::from(requests), "{usage:?}");
+}
