@@ -149,6 +149,7 @@ pub async fn route(store: &Store, request: Request) -> Answer {
         let service = account::Service {
             store: store.clone(),
             meter,
+            cache: auth::AuthCache::off(),
             http,
         };
         account::handle(&service, request).await
@@ -156,6 +157,7 @@ pub async fn route(store: &Store, request: Request) -> Answer {
         let service = api_keys::Service {
             store: store.clone(),
             meter,
+            cache: auth::AuthCache::off(),
             http,
             derivation: accounts::KeyDerivation::Value(derivation_secret()),
         };
@@ -195,5 +197,6 @@ pub fn authorizer_service(store: &Store) -> authorizer::Service {
     authorizer::Service {
         store: store.clone(),
         meter: crate::usage_meter(store),
+        cache: auth::AuthCache::off(),
     }
 }

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use accounts::UsageQuery;
 use api_errors::Outcome;
-use auth::{authenticate, Scope, UsageMeter, UsageWrites};
+use auth::{authenticate, AuthCache, Scope, UsageMeter, UsageWrites};
 use config::{ConfigError, Variables};
 use http_envelope::{
     dispatch, ok, query_parameter, Access, Endpoint, HttpConfig, Matched, Route, TelemetryConfig,
@@ -42,6 +42,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
     pub usage_writes: UsageWrites,
+    /// `AUTH_CACHE_TTL`: how long a successful authentication is kept (default 1 s; 0: off).
+    pub auth_cache: AuthCache,
 }
 
 impl Config {
@@ -51,6 +53,7 @@ impl Config {
             http: HttpConfig::from_variables(variables)?,
             store: StoreConfig::from_variables(variables)?,
             usage_writes: UsageWrites::from_variables(variables)?,
+            auth_cache: AuthCache::from_variables(variables)?,
         })
     }
 }
@@ -60,6 +63,8 @@ impl Config {
 pub struct Service {
     pub store: Store,
     pub meter: UsageMeter,
+    /// Busy keys' authentications, kept for a moment.
+    pub cache: AuthCache,
     pub http: HttpConfig,
 }
 
@@ -71,6 +76,7 @@ impl Service {
         let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
             meter: auth::start_usage_writer(meter).await,
+            cache: config.auth_cache.clone(),
             store,
             http: config.http,
         }
@@ -90,6 +96,7 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
     let principal = authenticate(
         &service.store,
         &service.meter,
+        &service.cache,
         request.headers(),
         matched.required_scope()?,
         now,

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use accounts::{IdempotencyKey, KeyDerivation, KeyEdit, NewKeyInput, PageRequest, RollInput};
 use api_errors::{Failure, Outcome};
-use auth::{authenticate, Principal, Scope, UsageMeter, UsageWrites};
+use auth::{authenticate, AuthCache, Principal, Scope, UsageMeter, UsageWrites};
 use config::{ConfigError, Variables};
 use http_envelope::{
     created, dispatch, header_text, json_object, ok, ok_page, query_parameter, Access, ApiError,
@@ -56,6 +56,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
     pub usage_writes: UsageWrites,
+    /// `AUTH_CACHE_TTL`: how long a successful authentication is kept (default 1 s; 0: off).
+    pub auth_cache: AuthCache,
     pub derivation: KeyDerivation,
 }
 
@@ -68,6 +70,7 @@ impl Config {
             derivation: KeyDerivation::from_variables(variables, &store.client)?,
             store,
             usage_writes: UsageWrites::from_variables(variables)?,
+            auth_cache: AuthCache::from_variables(variables)?,
         })
     }
 }
@@ -77,6 +80,8 @@ impl Config {
 pub struct Service {
     pub store: Store,
     pub meter: UsageMeter,
+    /// Busy keys' authentications, kept for a moment.
+    pub cache: AuthCache,
     pub http: HttpConfig,
     /// The server's secret idempotent creations derive their key from (read at its first use).
     pub derivation: KeyDerivation,
@@ -90,6 +95,7 @@ impl Service {
         let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
             meter: auth::start_usage_writer(meter).await,
+            cache: config.auth_cache.clone(),
             store,
             http: config.http,
             derivation: config.derivation.clone(),
@@ -169,6 +175,7 @@ async fn caller(
     Ok(authenticate(
         &service.store,
         &service.meter,
+        &service.cache,
         request.headers(),
         matched.required_scope()?,
         now,

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use api_errors::Failure;
 use auth::{
-    authenticate, route_rule, scope_by_method, Principal, Requirement, RouteRule, Scope,
+    authenticate, route_rule, scope_by_method, AuthCache, Principal, Requirement, RouteRule, Scope,
     UsageMeter, UsageWrites, ROUTE_SCOPES,
 };
 use config::{ConfigError, Variables};
@@ -23,6 +23,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
     pub usage_writes: UsageWrites,
+    /// `AUTH_CACHE_TTL`: how long a successful authentication is kept (default 1 s; 0: off).
+    pub auth_cache: AuthCache,
 }
 
 impl Config {
@@ -31,6 +33,7 @@ impl Config {
             telemetry: TelemetryConfig::from_variables(variables)?,
             store: StoreConfig::from_variables(variables)?,
             usage_writes: UsageWrites::from_variables(variables)?,
+            auth_cache: AuthCache::from_variables(variables)?,
         })
     }
 }
@@ -40,6 +43,8 @@ impl Config {
 pub struct Service {
     pub store: Store,
     pub meter: UsageMeter,
+    /// Busy keys' authentications, kept for a moment.
+    pub cache: AuthCache,
 }
 
 impl Service {
@@ -50,6 +55,7 @@ impl Service {
         let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
             meter: auth::start_usage_writer(meter).await,
+            cache: config.auth_cache.clone(),
             store,
         }
     }
@@ -190,7 +196,15 @@ async fn decide(
     now: SystemTime,
 ) -> (Result<Decision, Undecided>, Option<&'static str>) {
     let scope = requirement(route_key, method);
-    let checked = authenticate(&service.store, &service.meter, &request.headers, scope, now).await;
+    let checked = authenticate(
+        &service.store,
+        &service.meter,
+        &service.cache,
+        &request.headers,
+        scope,
+        now,
+    )
+    .await;
     let failure = match checked {
         Ok(principal) => {
             let allowed = Decision {

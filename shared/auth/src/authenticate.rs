@@ -7,7 +7,7 @@ use lambda_http::http::HeaderMap;
 use store::{ApiKeyRecord, Store, StoreError};
 use telemetry::Authentication;
 
-use crate::{is_expired, presented_key, Environment, Scope, Scopes, UsageMeter};
+use crate::{is_expired, presented_key, AuthCache, Environment, Scope, Scopes, UsageMeter};
 
 /// `last_used_at` (and the key's usage counts) are written at most once per key per this interval per
 /// instance, however busy the key.
@@ -75,12 +75,13 @@ pub struct Principal {
 pub async fn authenticate(
     store: &Store,
     meter: &UsageMeter,
+    cache: &AuthCache,
     headers: &HeaderMap,
     required: impl Into<Requirement>,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
     let required = required.into();
-    let checked = check_presented_key(store, meter, headers, required, now).await;
+    let checked = check_presented_key(store, meter, cache, headers, required, now).await;
     match &checked {
         // Its ids were noted when the key was found (`check_presented_key`).
         Ok(_) => telemetry::note_authentication(Authentication::Allowed),
@@ -94,28 +95,50 @@ pub async fn authenticate(
 async fn check_presented_key(
     store: &Store,
     meter: &UsageMeter,
+    cache: &AuthCache,
     headers: &HeaderMap,
     required: Requirement,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
     let key = presented_key(headers)?;
-    let indexed = store
-        .find_key_by_hash(&key.hash())
-        .await?
-        .ok_or(AuthError::UnknownKey)?;
+    let key_hash = key.hash();
+    // A request confirmed on the base item never takes the cache's word (nor the index's alone).
+    let cached = match required.confirm_on_base_item {
+        true => None,
+        false => cache.get(&key_hash),
+    };
+    let from_cache = cached.is_some();
+    let indexed = match cached {
+        Some(record) => record,
+        None => store
+            .find_key_by_hash(&key_hash)
+            .await?
+            .ok_or(AuthError::UnknownKey)?,
+    };
     // The principal, if any, is this key: the line names it allowed or refused.
     telemetry::note_presented_key(&indexed.org_id, &indexed.key_id);
     let current = if required.confirm_on_base_item {
         // Refused on what the index says before paying for the second read.
         check(&indexed, required.scope, now)?;
-        store
-            .get_key(&indexed.org_id, &indexed.key_id)
-            .await?
-            .ok_or(AuthError::RevokedKey)?
+        let base = store.get_key(&indexed.org_id, &indexed.key_id).await?;
+        let confirmed = base
+            .ok_or(AuthError::RevokedKey)
+            .and_then(|base| check(&base, required.scope, now).map(|_| base));
+        match confirmed {
+            Ok(base) => base,
+            Err(refused) => {
+                // The base item refuses what the index (and any kept copy) still allows: forget the copy.
+                cache.evict(&key_hash);
+                return Err(refused);
+            }
+        }
     } else {
         indexed
     };
     let principal = check(&current, required.scope, now)?;
+    if !required.confirm_on_base_item && !from_cache {
+        cache.keep(key_hash, current);
+    }
     record_use(meter, &principal, now).await;
     Ok(principal)
 }

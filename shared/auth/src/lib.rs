@@ -4,6 +4,7 @@
 //! index read on that hash.
 
 mod authenticate;
+mod cache;
 mod clock;
 mod credentials;
 mod derivation;
@@ -14,6 +15,7 @@ mod writer;
 
 pub use access::{Environment, Scope, ScopeError, Scopes};
 pub use authenticate::{authenticate, AuthError, Principal, Requirement, LAST_USED_RESOLUTION};
+pub use cache::{AuthCache, AUTH_CACHE_DEFAULT_TTL, AUTH_CACHE_ENTRIES, AUTH_CACHE_MAX_TTL};
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
 pub use derivation::{DerivationUnavailable, KeyDerivation, StoredSecret};

@@ -51,9 +51,16 @@ async fn use_key(store: &Store, meter: &UsageMeter, key: &str, now: SystemTime) 
     let mut headers = HeaderMap::new();
     let value = HeaderValue::from_str(&format!("Bearer {key}")).expect("a key is a header value");
     headers.insert(AUTHORIZATION, value);
-    auth::authenticate(store, meter, &headers, Scope::Read, now)
-        .await
-        .expect("a seeded key authenticates");
+    auth::authenticate(
+        store,
+        meter,
+        &auth::AuthCache::off(),
+        &headers,
+        Scope::Read,
+        now,
+    )
+    .await
+    .expect("a seeded key authenticates");
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -232,3 +232,106 @@ async fn a_revoked_key_cannot_delete_memories_while_the_index_still_shows_it_act
     .expect("decides");
     assert!(read.is_authorized);
 }
+
+/// The authorizer on `store` with the auth cache on (`ttl`), its DynamoDB operations counted.
+fn cached_service(store: &Store, ttl: std::time::Duration) -> authorizer::Service {
+    authorizer::Service {
+        store: store.clone(),
+        meter: service_tests::usage_meter(store),
+        cache: auth::AuthCache::new(ttl),
+    }
+}
+
+#[tokio::test]
+async fn a_busy_key_reads_the_index_at_most_once_a_second_plus_one_with_the_cache_on() {
+    let (store, log) = service_tests::counting_store().await;
+    let org = sign_up(&store).await;
+    let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let service = cached_service(&store, std::time::Duration::from_secs(1));
+    log.take();
+    let started = std::time::Instant::now();
+    for _ in 0..300 {
+        let decision = authorize(&service, &memories_event("GET", &reader), SystemTime::now())
+            .await
+            .expect("decides");
+        assert!(decision.is_authorized);
+    }
+    let elapsed_whole_seconds = started.elapsed().as_secs() as usize;
+    let reads = log.take().iter().filter(|op| *op == "Query").count();
+    assert!(
+        reads <= 1 + elapsed_whole_seconds,
+        "{reads} index reads in {elapsed_whole_seconds} whole seconds"
+    );
+}
+
+#[tokio::test]
+async fn the_cache_keeps_no_refusal_and_never_answers_a_request_confirmed_on_the_base_item() {
+    let (store, log) = service_tests::counting_store().await;
+    let org = sign_up(&store).await;
+    let (reader, _) = create_key(&store, &org.admin_key, json!({"scopes": ["read"]})).await;
+    let service = cached_service(&store, std::time::Duration::from_secs(60));
+    log.take();
+    // Refused for its scope (a write): not kept, so each try reads the index again.
+    for _ in 0..3 {
+        let refused = authorize(
+            &service,
+            &memories_event("POST", &reader),
+            SystemTime::now(),
+        )
+        .await
+        .expect("decides");
+        assert!(!refused.is_authorized);
+    }
+    assert_eq!(log.take().iter().filter(|op| *op == "Query").count(), 3);
+    // Allowed for a read: kept; the scope is still checked on the kept copy.
+    authorize(&service, &memories_event("GET", &reader), SystemTime::now())
+        .await
+        .expect("decides");
+    let refused = authorize(
+        &service,
+        &memories_event("POST", &reader),
+        SystemTime::now(),
+    )
+    .await
+    .expect("decides");
+    assert!(!refused.is_authorized, "the scope is checked on a kept key");
+    assert_eq!(service.cache.len(), 1);
+}
+
+#[tokio::test]
+async fn a_refusal_on_the_base_item_evicts_the_kept_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (deleter, deleter_id) = create_key(
+        &store,
+        &org.admin_key,
+        json!({"scopes": ["read", "delete"]}),
+    )
+    .await;
+    let service = cached_service(&store, std::time::Duration::from_secs(60));
+    let read = authorize(
+        &service,
+        &memories_event("GET", &deleter),
+        SystemTime::now(),
+    )
+    .await
+    .expect("decides");
+    assert!(read.is_authorized);
+    assert_eq!(service.cache.len(), 1, "kept");
+    service_tests::revoke_behind_a_lagging_index(&store, &org.org_id, &deleter_id).await;
+    let delete = authorize(
+        &service,
+        &memories_event("DELETE", &deleter),
+        SystemTime::now(),
+    )
+    .await
+    .expect("decides");
+    assert!(
+        !delete.is_authorized,
+        "confirmed on the base item, never from the cache"
+    );
+    assert!(
+        service.cache.is_empty(),
+        "the refusal on the base item evicted it"
+    );
+}

@@ -48,6 +48,7 @@ fn service(store: &Store, derivation: KeyDerivation) -> api_keys::Service {
     api_keys::Service {
         store: store.clone(),
         meter: service_tests::usage_meter(store),
+        cache: auth::AuthCache::off(),
         http: http_envelope::HttpConfig::default(),
         derivation,
     }
