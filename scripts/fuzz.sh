@@ -11,7 +11,7 @@ if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
 fi
 # cargo fuzz passes nightly-only -Z flags (the sanitizer); RUSTC_BOOTSTRAP lets the stable compiler take them.
 export RUSTC_BOOTSTRAP=1
-for target in key_parser request_body; do
+for target in key_parser request_body json_members; do
   mkdir -p "tests/fuzz/corpus/$target"
   log "fuzzing $target for ${FUZZ_SECONDS:-60} s"
   cargo fuzz run --fuzz-dir tests/fuzz "$target" "tests/fuzz/corpus/$target" "tests/fuzz/seeds/$target" -- \

@@ -172,6 +172,12 @@ check("wrong method is a 405 with Allow", status == 405 and headers.get("allow")
 status, headers, body = run(f"curl --head {BASE}/health")
 check("HEAD /health is a 200 with no body", status == 200 and body is None
       and headers.get("content-type") == "application/json", (status, headers, body))
+# RFC 9110 §9.3.2: HEAD's Content-Length, when sent, is the length GET's body has (never the empty body's 0).
+_, get_headers, _ = run(f"curl {BASE}/health")
+get_length = len(subprocess.run(["curl", "-s", f"{BASE}/health"], capture_output=True, check=False).stdout)
+check("HEAD /health states GET's Content-Length or none", get_length > 0
+      and headers.get("content-length") in (None, str(get_length)),
+      (headers.get("content-length"), get_length, get_headers.get("content-length")))
 status, headers, body = run(f"curl -X OPTIONS {BASE}/v1/account/api-keys")
 check("OPTIONS is our 204 with Allow and no CORS headers", status == 204
       and headers.get("allow") == "GET, HEAD, POST, OPTIONS"

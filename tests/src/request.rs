@@ -118,6 +118,11 @@ impl Call {
     pub async fn send(self, store: &Store) -> Answer {
         route(store, self.build()).await
     }
+
+    /// Sends it through the router to its function, and hands back the response as it left the function.
+    pub async fn respond(self, store: &Store) -> lambda_http::Response<Body> {
+        respond(store, self.build()).await
+    }
 }
 
 /// The key-derivation secret the route tests' functions hold (the deployed ones read `KEY_DERIVATION_SECRET`
@@ -134,10 +139,16 @@ pub fn derivation_secret() -> accounts::DerivationSecret {
 /// path, else `health` (the `$default` route). Each function is set up as its `main` sets it up, on `store`
 /// and the store's one usage meter ([`crate::usage_meter`]).
 pub async fn route(store: &Store, request: Request) -> Answer {
+    answer_of(respond(store, request).await)
+}
+
+/// What [`route`] reads back as JSON: the function's response as it left the function (headers and body
+/// bytes as they are: the dashboard's HTML, HEAD's `Content-Length`).
+pub async fn respond(store: &Store, request: Request) -> lambda_http::Response<Body> {
     let path = request.uri().path().to_owned();
     let http = HttpConfig::default();
     let meter = crate::usage_meter(store);
-    let response = if serves(signup::ROUTES, &path) {
+    if serves(signup::ROUTES, &path) {
         let service = signup::Service {
             store: store.clone(),
             http,
@@ -166,8 +177,7 @@ pub async fn route(store: &Store, request: Request) -> Answer {
         dashboard::handle(http, request).await
     } else {
         health::handle(http, request).await
-    };
-    answer_of(response)
+    }
 }
 
 /// A function's response, read back as JSON.

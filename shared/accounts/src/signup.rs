@@ -44,7 +44,7 @@ pub fn signup_source(address: Option<IpAddr>) -> String {
 }
 
 /// Creates the organisation and its first key: a `live` key with every scope, shown in full this once.
-/// A second signup with the same email (in any case) is [`AccountError::EmailTaken`] and writes nothing,
+/// A second signup with the same email (as [`validate::email`] compares them) is [`AccountError::EmailTaken`] and writes nothing,
 /// except a retry with the same `Idempotency-Key` and fields, which gets the first answer again (and is not
 /// counted again). Past `origin`'s limit for its source this UTC hour: [`AccountError::TooManySignups`].
 pub async fn signup(
@@ -81,7 +81,7 @@ pub async fn signup(
     let org = OrganizationRecord {
         org_id: random_id("org")?,
         name,
-        email,
+        email: email.address,
         plan_id: plan.id.to_owned(),
         is_active: true,
         created_at: created_at.clone(),
@@ -123,7 +123,14 @@ pub async fn signup(
         expires_at_epoch: next_hour + 3_600,
     });
     match store
-        .create_organization(&org, &key, record.as_ref(), allowance, now)
+        .create_organization(
+            &org,
+            &email.normalised,
+            &key,
+            record.as_ref(),
+            allowance,
+            now,
+        )
         .await
     {
         Ok(()) => {

@@ -118,16 +118,24 @@ pub async fn usage(
 }
 
 /// The range asked for, as midnights: both dates `YYYY-MM-DD`, `from` ≤ `to`, at most [`MAX_USAGE_DAYS`].
+/// Neither given: the current UTC month. One given: the other derived from it ([`derived_to`],
+/// [`derived_from`]), so a range with a default end is always valid and an error names only what was sent.
 fn range(query: UsageQuery, now: SystemTime) -> Result<(SystemTime, SystemTime), AccountError> {
-    let (month_start, month_end) = current_month(now);
-    let from = match query.from.as_deref() {
-        Some(text) => parse_day("from", text)?,
-        None => month_start,
-    };
-    let to = match query.to.as_deref() {
-        Some(text) => parse_day("to", text)?,
-        None if query.from.is_some() => from.max(midnight(now)),
-        None => month_end,
+    let from = query
+        .from
+        .as_deref()
+        .map(|text| parse_day("from", text))
+        .transpose()?;
+    let to = query
+        .to
+        .as_deref()
+        .map(|text| parse_day("to", text))
+        .transpose()?;
+    let (from, to) = match (from, to) {
+        (None, None) => current_month(now),
+        (Some(from), None) => (from, derived_to(from, now)),
+        (None, Some(to)) => (derived_from(to), to),
+        (Some(from), Some(to)) => (from, to),
     };
     if to < from {
         return Err(AccountError::invalid(
@@ -143,6 +151,18 @@ fn range(query: UsageQuery, now: SystemTime) -> Result<(SystemTime, SystemTime),
         ));
     }
     Ok((from, to))
+}
+
+/// `to` when only `from` was given: today, or the range's longest end ([`MAX_USAGE_DAYS`] days in all) if
+/// that comes first; `from` itself when `from` is after today.
+fn derived_to(from: SystemTime, now: SystemTime) -> SystemTime {
+    let longest = from + DAY * (MAX_USAGE_DAYS as u32 - 1);
+    midnight(now).min(longest).max(from)
+}
+
+/// `from` when only `to` was given: the first day of `to`'s month.
+fn derived_from(to: SystemTime) -> SystemTime {
+    month_of(to).0
 }
 
 /// `YYYY-MM-DD` as that day's midnight, UTC; a 400 naming `param` for anything else.
@@ -180,7 +200,11 @@ fn midnight(time: SystemTime) -> SystemTime {
 
 /// The first and last midnight of `now`'s UTC month.
 fn current_month(now: SystemTime) -> (SystemTime, SystemTime) {
-    let today = midnight(now);
+    month_of(midnight(now))
+}
+
+/// The first and last midnight of the UTC month of `today` (a midnight).
+fn month_of(today: SystemTime) -> (SystemTime, SystemTime) {
     let mut start = today;
     while day(start - DAY).get(..7) == day(today).get(..7) {
         start -= DAY;
@@ -232,5 +256,54 @@ mod tests {
             range(query("2026-09-01", "2026-11-30"), now).is_ok(),
             "91 days"
         );
+    }
+
+    fn days_of(query: UsageQuery, now: SystemTime) -> (String, String) {
+        let (from, to) = range(query, now).expect("range");
+        (day(from), day(to))
+    }
+
+    #[test]
+    fn from_alone_runs_to_today_or_for_92_days_whichever_comes_first() {
+        let now = at("2026-11-23T10:00:00Z");
+        let from = |text: &str| UsageQuery {
+            from: Some(text.to_owned()),
+            to: None,
+        };
+        assert_eq!(
+            days_of(from("2026-11-02"), now),
+            ("2026-11-02".to_owned(), "2026-11-23".to_owned())
+        );
+        assert_eq!(
+            days_of(from("2026-01-01"), now),
+            ("2026-01-01".to_owned(), "2026-04-02".to_owned()),
+            "92 days"
+        );
+        assert_eq!(
+            days_of(from("2026-12-05"), now),
+            ("2026-12-05".to_owned(), "2026-12-05".to_owned()),
+            "a day after today"
+        );
+    }
+
+    #[test]
+    fn to_alone_starts_on_the_first_of_its_month() {
+        let now = at("2026-11-23T10:00:00Z");
+        let to = |text: &str| UsageQuery {
+            from: None,
+            to: Some(text.to_owned()),
+        };
+        assert_eq!(
+            days_of(to("2026-03-17"), now),
+            ("2026-03-01".to_owned(), "2026-03-17".to_owned())
+        );
+        assert_eq!(
+            days_of(to("2026-12-31"), now),
+            ("2026-12-01".to_owned(), "2026-12-31".to_owned())
+        );
+        match range(to("2026-02-30"), now) {
+            Err(AccountError::InvalidField { param, .. }) => assert_eq!(param, "to"),
+            other => panic!("expected a 400 naming to, got {other:?}"),
+        }
     }
 }

@@ -68,9 +68,23 @@ pub fn name(param: &'static str, raw: &str) -> Result<String, AccountError> {
     Ok(trimmed.to_owned())
 }
 
+/// An email address as typed, and the form two addresses are compared in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email {
+    /// Trimmed, otherwise as typed: what the organisation shows.
+    pub address: String,
+    /// What makes two addresses the same one ([`email`]): the key the address is reserved under.
+    pub normalised: String,
+}
+
 /// An email address: trimmed, `local@domain` with a dotted domain, no spaces or control characters,
-/// at most 254 characters. Kept as typed; compared lowercase.
-pub fn email(raw: &str) -> Result<String, AccountError> {
+/// at most 254 characters; kept as typed.
+///
+/// Two addresses are the same when their normalised forms are equal: the local part through NFKC, full
+/// case folding and NFKC again (Unicode's compatibility caseless match: `ａdmin` is `admin`, `Straße` is
+/// `strasse`), the domain through UTS 46 (IDNA) to its ASCII form (`ＥXAMPLE.com` and `example.com`,
+/// `bücher.de` and `xn--bcher-kva.de`). A domain UTS 46 refuses is a 400 naming `email`.
+pub fn email(raw: &str) -> Result<Email, AccountError> {
     let invalid = || AccountError::invalid("email", "`email` must be a valid email address.");
     let trimmed = raw.trim();
     if trimmed.chars().count() > MAX_EMAIL_CHARS {
@@ -97,11 +111,29 @@ pub fn email(raw: &str) -> Result<String, AccountError> {
         && labels
             .last()
             .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
-    if local_ok && domain_ok {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(invalid())
+    if !(local_ok && domain_ok) {
+        return Err(invalid());
     }
+    let domain = idna::domain_to_ascii_strict(domain).map_err(|_| {
+        AccountError::invalid(
+            "email",
+            "The domain of `email` is not a valid internationalised domain name (UTS 46).",
+        )
+    })?;
+    Ok(Email {
+        address: trimmed.to_owned(),
+        normalised: format!("{}@{domain}", normalised_local_part(local)),
+    })
+}
+
+/// NFKC, full case folding, NFKC: folding can undo a composition, and the second pass makes the form
+/// unique again.
+fn normalised_local_part(local: &str) -> String {
+    let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
+    let folded = icu_casemap::CaseMapper::new()
+        .fold_string(&nfkc.normalize(local))
+        .into_owned();
+    nfkc.normalize(&folded).into_owned()
 }
 
 /// `expires_in_days`: 1 to 3650, when given.
@@ -238,6 +270,49 @@ mod tests {
         }
         assert!(email(&format!("{}@example.com", "a".repeat(65))).is_err());
         assert!(email(&format!("a@{}.com", "b".repeat(250))).is_err());
+    }
+
+    fn normalised(raw: &str) -> String {
+        email(raw).expect("valid").normalised
+    }
+
+    #[test]
+    fn an_email_is_kept_as_typed_and_compared_normalised() {
+        let typed = email("  Admin@MyCompany.com ").expect("valid");
+        assert_eq!(typed.address, "Admin@MyCompany.com");
+        assert_eq!(typed.normalised, "admin@mycompany.com");
+    }
+
+    #[test]
+    fn look_alike_emails_have_one_normalised_form() {
+        for (a, b) in [
+            ("\u{FF41}dmin@example.com", "admin@example.com"),
+            ("Straße@example.com", "strasse@example.com"),
+            ("STRASSE@example.com", "straße@example.com"),
+            ("admin@\u{FF25}XAMPLE.com", "admin@example.com"),
+            ("ﬁle@example.com", "file@example.com"),
+            ("José@bücher.de", "jose\u{301}@xn--bcher-kva.de"),
+            ("ΣΊΣΥΦΟΣ@example.com", "σίσυφος@example.com"),
+        ] {
+            assert_eq!(normalised(a), normalised(b), "{a} and {b}");
+        }
+        assert_ne!(
+            normalised("admin@example.com"),
+            normalised("admin2@example.com")
+        );
+        assert_eq!(normalised("José@bücher.de"), "josé@xn--bcher-kva.de");
+    }
+
+    #[test]
+    fn a_domain_uts46_refuses_is_an_invalid_email() {
+        for bad in ["a@xn--a.com", "a@ab--cd.com", "a@\u{5D0}a.com"] {
+            match email(bad) {
+                Err(AccountError::InvalidField { param, .. }) => {
+                    assert_eq!(param, "email", "{bad}")
+                }
+                other => panic!("{bad:?}: expected a 400 naming email, got {other:?}"),
+            }
+        }
     }
 
     #[test]

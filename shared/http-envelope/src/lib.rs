@@ -180,7 +180,8 @@ impl HttpConfig {
 
 /// Runs one request through the route table `routes` (the function's `ROUTES`): finds the request's route
 /// (none: our JSON 404), answers `OPTIONS` with the route's `Allow` (as on API Gateway, whose routes are
-/// `ANY`), serves `HEAD` as `GET` without the body (RFC 9110: uptime monitors probe with it), refuses any
+/// `ANY`), serves `HEAD` as `GET` without the body but with GET's `Content-Length` (RFC 9110: uptime monitors
+/// probe with it), refuses any
 /// other method the route does not declare (405 with `Allow`), and hands `handler` the request with the
 /// matched operation, its access and the path's parameters, within `config`'s deadline. Turns an error into
 /// its JSON envelope (through the error's one mapping to [`ApiError`]), stamps the request id on the
@@ -252,7 +253,14 @@ where
     };
     let ((mut response, code), facts) = telemetry::within_request(answer.instrument(span)).await;
     if method == Method::HEAD {
-        *response.body_mut() = Body::Empty;
+        // RFC 9110 §9.3.2, §8.6: HEAD's Content-Length is the length GET would send, never the empty body's.
+        let length = std::mem::replace(response.body_mut(), Body::Empty)
+            .as_ref()
+            .len();
+        response.headers_mut().insert(
+            lambda_http::http::header::CONTENT_LENGTH,
+            HeaderValue::from(length),
+        );
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);

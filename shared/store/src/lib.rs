@@ -35,7 +35,7 @@ pub use usage::{UsageRecord, UsageTotals, USAGE_RETENTION, USAGE_WRITE_INTERVAL}
 /// Why a store operation did not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another organisation already registered this email address (case-insensitively).
+    /// Another organisation already registered this email address (in its normalised form).
     #[error("the email address is already registered")]
     EmailTaken,
     /// An item with this id exists already (a random id collided, or a retry repeated a write).
@@ -226,13 +226,15 @@ impl Store {
         &self.table
     }
 
-    /// Writes a new organisation, the reservation of its email, its first key, for an idempotent signup its
+    /// Writes a new organisation, the reservation of its email (under `normalised_email`, the form two
+    /// addresses are compared in), its first key, for an idempotent signup its
     /// idempotency record and, under an `allowance`, one more signup on its source's counter for the hour
     /// (refused at the limit: [`StoreError::SignupLimitReached`]), in one transaction: all or none, so a
     /// replay or a refused signup counts nothing.
     pub async fn create_organization(
         &self,
         org: &OrganizationRecord,
+        normalised_email: &str,
         first_key: &ApiKeyRecord,
         idempotency: Option<&IdempotencyRecord>,
         allowance: Option<SignupAllowance<'_>>,
@@ -241,7 +243,7 @@ impl Store {
         let email_item = Item::from([
             (
                 PARTITION_KEY.to_owned(),
-                AttributeValue::S(email_partition(&org.email)),
+                AttributeValue::S(email_partition(normalised_email)),
             ),
             (
                 SORT_KEY.to_owned(),

@@ -145,9 +145,10 @@ pub fn key_sort(key_id: &str) -> String {
 /// The sort key prefix shared by all of an organisation's keys.
 pub const KEY_SORT_PREFIX: &str = "KEY#";
 
-/// The partition key of the item that reserves an email address; case-insensitive.
-pub fn email_partition(email: &str) -> String {
-    format!("EMAIL#{}", email.to_lowercase())
+/// The partition key of the item that reserves an email address, from the address's normalised form (the
+/// accounts crate's `validate::email`, computed once there): two addresses are the same when it is.
+pub fn email_partition(normalised_email: &str) -> String {
+    format!("EMAIL#{normalised_email}")
 }
 
 /// The sort key of an email reservation.

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::Client;
 
 use crate::{unavailable, StoreError};
 
-/// Partition key of every item: `ORG#<org_id>`, `EMAIL#<lowercased email>` or `IDEMPOTENCY#<record id>`.
+/// Partition key of every item: `ORG#<org_id>`, `EMAIL#<normalised email>` or `IDEMPOTENCY#<record id>`.
 pub const PARTITION_KEY: &str = "pk";
 /// Sort key: `ORG`, `KEY#<key_id>`, `EMAIL` or `IDEMPOTENCY`.
 pub const SORT_KEY: &str = "sk";

@@ -1,6 +1,6 @@
 use lambda_http::http::{Method, StatusCode};
 use serde_json::json;
-use service_tests::{call, count_items, fresh_store, sign_up};
+use service_tests::{call, count_items, create_key, fresh_store, sign_up};
 
 #[tokio::test]
 async fn health_answers_ok_without_a_key() {
@@ -76,6 +76,73 @@ async fn malformed_json_is_a_400_invalid_json() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(answer.code(), "invalid_json", "{body}");
     }
+}
+
+#[tokio::test]
+async fn a_key_body_naming_scopes_twice_is_a_400_and_creates_no_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let answer = call(Method::POST, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .header("content-type", "application/json")
+        .raw_body(r#"{"scopes":["admin"],"scopes":["read"]}"#)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_eq!(answer.code(), "invalid_json");
+    assert_eq!(answer.param(), Some("/scopes"));
+    let listed = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    assert_eq!(
+        listed.data().as_array().map(Vec::len),
+        Some(1),
+        "only the signup's key"
+    );
+}
+
+#[tokio::test]
+async fn a_signup_body_naming_a_member_twice_is_a_400_naming_its_pointer() {
+    let store = fresh_store().await;
+    let answer = call(Method::POST, "/v1/signup")
+        .header("content-type", "application/json")
+        .raw_body(r#"{"name":"A","email":"a@example.com","email":"b@example.com"}"#)
+        .send(&store)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_eq!(answer.code(), "invalid_json");
+    assert_eq!(answer.param(), Some("/email"));
+    assert_eq!(count_items(&store).await, 0, "nothing written");
+}
+
+#[tokio::test]
+async fn a_patch_body_with_a_duplicate_member_at_any_depth_is_a_400_naming_its_pointer() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"name": "Old"})).await;
+    for (body, pointer) in [
+        (r#"{"name":"New","name":"Newer"}"#, "/name"),
+        (r#"{"name":"New","scopes":[{"a":1,"a":2}]}"#, "/scopes/0/a"),
+    ] {
+        let answer = call(Method::PATCH, &format!("/v1/account/api-keys/{key_id}"))
+            .bearer(&org.admin_key)
+            .header("content-type", "application/json")
+            .raw_body(body)
+            .send(&store)
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+        assert_eq!(answer.code(), "invalid_json", "{body}");
+        assert_eq!(answer.param(), Some(pointer), "{body}");
+    }
+    let listed = call(Method::GET, "/v1/account/api-keys")
+        .bearer(&org.admin_key)
+        .send(&store)
+        .await;
+    let names: Vec<&str> = listed.data().as_array().map_or(Vec::new(), |keys| {
+        keys.iter().filter_map(|key| key["name"].as_str()).collect()
+    });
+    assert!(names.contains(&"Old"), "unchanged: {names:?}");
 }
 
 #[tokio::test]
@@ -205,6 +272,42 @@ async fn head_is_answered_wherever_get_is_with_the_same_status_and_headers_and_n
             "{path}"
         );
         assert_eq!(head.body, serde_json::Value::Null, "{path}: no body");
+    }
+}
+
+#[tokio::test]
+async fn head_states_the_content_length_get_sends() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for (path, key) in [
+        ("/health", None),
+        ("/v1/account", Some(org.admin_key.as_str())),
+        ("/v1/account/api-keys", Some(org.admin_key.as_str())),
+        ("/dashboard", None),
+    ] {
+        let with = |method| {
+            let request = call(method, path);
+            match key {
+                Some(key) => request.bearer(key),
+                None => request,
+            }
+        };
+        let get = with(Method::GET).respond(&store).await;
+        let head = with(Method::HEAD).respond(&store).await;
+        assert_eq!(get.status(), StatusCode::OK, "{path}");
+        let get_length = get.body().as_ref().len();
+        assert!(get_length > 0, "{path}");
+        assert!(
+            head.body().as_ref().is_empty(),
+            "{path}: HEAD sends no body"
+        );
+        assert_eq!(
+            head.headers()
+                .get("content-length")
+                .and_then(|value| value.to_str().ok()),
+            Some(get_length.to_string().as_str()),
+            "{path}: HEAD's Content-Length is GET's body length"
+        );
     }
 }
 

@@ -243,3 +243,66 @@ async fn a_signup_name_with_a_zwj_emoji_or_a_zwnj_persian_word_is_kept_intact() 
         assert_eq!(answer.data()["account"]["name"], name);
     }
 }
+
+async fn signup_as(store: &store::Store, email: &str) -> service_tests::Answer {
+    call(Method::POST, "/v1/signup")
+        .json(json!({"name": "Look-alike", "email": email}))
+        .send(store)
+        .await
+}
+
+#[tokio::test]
+async fn a_fullwidth_look_alike_of_a_registered_email_is_a_409() {
+    let store = fresh_store().await;
+    let first = signup_as(&store, "admin@example.com").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let items_after_first = count_items(&store).await;
+    for look_alike in ["\u{FF41}dmin@example.com", "admin@\u{FF25}XAMPLE.com"] {
+        let second = signup_as(&store, look_alike).await;
+        assert_eq!(second.status, StatusCode::CONFLICT, "{look_alike}");
+        assert_eq!(second.code(), "email_already_registered");
+    }
+    assert_eq!(
+        count_items(&store).await,
+        items_after_first,
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn strasse_and_strasse_with_sharp_s_are_one_email() {
+    let store = fresh_store().await;
+    let first = signup_as(&store, "Straße@example.com").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let second = signup_as(&store, "strasse@example.com").await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert_eq!(second.code(), "email_already_registered");
+}
+
+#[tokio::test]
+async fn an_email_whose_domain_uts46_refuses_is_a_400_naming_email() {
+    let store = fresh_store().await;
+    for email in ["owner@xn--a.com", "owner@ab--cd.com"] {
+        let answer = signup_as(&store, email).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{email}");
+        assert_eq!(answer.code(), "invalid_value", "{email}");
+        assert_eq!(answer.param(), Some("email"), "{email}");
+    }
+    assert_eq!(count_items(&store).await, 0);
+}
+
+#[tokio::test]
+async fn the_account_shows_the_email_as_typed() {
+    let store = fresh_store().await;
+    let typed = "Straße.Ｏwner@Bücher.example";
+    let answer = signup_as(&store, typed).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(answer.data()["account"]["email"], typed);
+    let key = answer.data()["api_key"]["key"].as_str().unwrap_or_default();
+    let account = call(Method::GET, "/v1/account")
+        .bearer(key)
+        .send(&store)
+        .await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert_eq!(account.data()["email"], typed);
+}

@@ -170,6 +170,62 @@ async fn bad_reversed_or_too_long_ranges_are_a_400_naming_the_parameter() {
     assert_eq!(ok.data()["days"].as_array().map(Vec::len), Some(91));
 }
 
+fn days_ago(days: u64) -> String {
+    auth::timestamp(SystemTime::now() - Duration::from_secs(days * 86_400))[..10].to_owned()
+}
+
+#[tokio::test]
+async fn from_alone_long_ago_covers_92_days_from_it() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let from = days_ago(200);
+    let answer = usage(&store, &org.admin_key, &format!("?from={from}")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.data()["from"], from);
+    assert_eq!(answer.data()["to"], days_ago(200 - 91));
+    assert_eq!(answer.data()["days"].as_array().map(Vec::len), Some(92));
+    let recent = usage(&store, &org.admin_key, &format!("?from={}", days_ago(10))).await;
+    assert_eq!(recent.status, StatusCode::OK, "{}", recent.body);
+    assert_eq!(
+        recent.data()["to"],
+        today(),
+        "up to today when that comes first"
+    );
+}
+
+#[tokio::test]
+async fn to_alone_before_this_month_starts_on_the_first_of_its_month() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    // A day in the month before last: never this month, whatever today is.
+    let to = days_ago(40 + today()[8..].parse::<u64>().unwrap_or(1));
+    let answer = usage(&store, &org.admin_key, &format!("?to={to}")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.data()["from"], format!("{}-01", &to[..7]));
+    assert_eq!(answer.data()["to"], to);
+}
+
+#[tokio::test]
+async fn an_error_names_only_the_parameter_that_was_sent() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for (query, param) in [
+        (format!("?from={}", days_ago(400)), None),
+        (format!("?to={}", days_ago(400)), None),
+        ("?to=2026-02-30".to_owned(), Some("to")),
+        ("?from=2026-02-30".to_owned(), Some("from")),
+    ] {
+        let answer = usage(&store, &org.admin_key, &query).await;
+        match param {
+            None => assert_eq!(answer.status, StatusCode::OK, "{query}: {}", answer.body),
+            Some(param) => {
+                assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
+                assert_eq!(answer.param(), Some(param), "{query}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn usage_items_are_kept_apart_from_the_key_item_and_expire_after_the_retention() {
     let store = fresh_store().await;
