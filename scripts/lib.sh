@@ -90,11 +90,13 @@ WATCH_FLAGS=(--disable-cors)
 # The environment variables handed to every function under `cargo lambda watch`.
 # USAGE_WRITES=inline: cargo lambda watch hands out invocations without waiting for an extension subscribed to
 # INVOKE (docs/decisions.md), so under watch the usage meter writes during the request instead.
+# AUTH_CACHE_TTL=0: DynamoDB Local's index is immediate, so locally a revocation holds at once for every route,
+# as the walk-through shows; the cache's window (1 s on Lambda) is held by the route tests.
 watch_env_args() {
   local endpoint=$1 table=$2
   printf -- '--env-var %s ' \
     "TABLE_NAME=$table" "AWS_ENDPOINT_URL_DYNAMODB=$endpoint" "AWS_REGION=$AWS_REGION" \
     "KEY_DERIVATION_SECRET=$(local_derivation_secret)" \
     "AWS_ACCESS_KEY_ID=local" "AWS_SECRET_ACCESS_KEY=local" "AWS_EC2_METADATA_DISABLED=true" \
-    "RUST_LOG=${RUST_LOG:-info}" "USAGE_WRITES=inline"
+    "RUST_LOG=${RUST_LOG:-info}" "USAGE_WRITES=inline" "AUTH_CACHE_TTL=${AUTH_CACHE_TTL:-0}"
 }

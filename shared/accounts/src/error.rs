@@ -22,6 +22,10 @@ pub enum AccountError {
     /// Revoking this key would leave the organisation without an active admin key: no way back in.
     #[error("the last active admin key cannot be revoked")]
     LastAdminKey,
+    /// Rolling the last staying admin key at once without an `Idempotency-Key`: a lost answer would leave
+    /// the organisation without any admin key it can use.
+    #[error("the last staying admin key cannot be rolled at once without an Idempotency-Key")]
+    LastAdminKeyRolledBlind,
     /// The organisation has as many active keys as it may: see [`crate::MAX_ACTIVE_KEYS`].
     #[error("the organisation has reached its limit of active keys")]
     KeyLimitReached,

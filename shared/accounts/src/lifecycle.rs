@@ -252,6 +252,18 @@ pub async fn roll_key(
     }
     let rolled = find_visible(store, principal, raw_key_id).await?;
     refuse_unrollable(&rolled, principal, now)?;
+    if hours == 0 && claim.is_none() && is_staying_admin(&rolled, now) {
+        // The old key stops at once: if this answer were lost, the successor's key would be lost with it, and
+        // with no other staying admin key the organisation would be locked out.
+        let another = store
+            .list_keys(&rolled.org_id)
+            .await?
+            .iter()
+            .any(|other| other.key_id != rolled.key_id && is_staying_admin(other, now));
+        if !another {
+            return Err(AccountError::LastAdminKeyRolledBlind);
+        }
+    }
     let overlap_end = timestamp(now + Duration::from_secs(hours.unsigned_abs() * SECONDS_PER_HOUR));
     let rolled_key_expires_at = match &rolled.expires_at {
         Some(expiry) if *expiry < overlap_end => expiry.clone(),

@@ -138,13 +138,26 @@ pub async fn signup(
             Ok(signed_up)
         }
         Err(StoreError::IdempotencyKeyUsed) => twin_outcome(claim.as_ref(), store, now).await,
-        Err(StoreError::SignupLimitReached) => {
-            let now_epoch = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            Err(AccountError::TooManySignups {
-                retry_after: Duration::from_secs(next_hour.saturating_sub(now_epoch).max(1)),
-            })
-        }
+        Err(StoreError::SignupLimitReached) => Err(too_many(now, next_hour)),
+        // A refused attempt counts too, so emails cannot be probed past the limit: once the source is at
+        // its limit, a taken email answers as any other signup would, 429.
+        Err(StoreError::EmailTaken) => match allowance {
+            Some(allowance) => match store.count_refused_signup(allowance).await {
+                Ok(()) => Err(AccountError::EmailTaken),
+                Err(StoreError::SignupLimitReached) => Err(too_many(now, next_hour)),
+                Err(err) => Err(err.into()),
+            },
+            None => Err(AccountError::EmailTaken),
+        },
         Err(err) => Err(err.into()),
+    }
+}
+
+/// The 429 of a source at its limit, with the seconds to the next hour.
+fn too_many(now: SystemTime, next_hour: u64) -> AccountError {
+    let now_epoch = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    AccountError::TooManySignups {
+        retry_after: Duration::from_secs(next_hour.saturating_sub(now_epoch).max(1)),
     }
 }
 

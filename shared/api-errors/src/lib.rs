@@ -165,7 +165,12 @@ fn account_error(err: &AccountError) -> ApiError {
         AccountError::LastAdminKey => ApiError::new(
             StatusCode::CONFLICT,
             "last_admin_key",
-            "This is the organisation's last active live admin key; create another live admin key before revoking it.",
+            "This is the organisation's last staying admin key (live, admin, no expiry); create another before revoking or narrowing it.",
+        ),
+        AccountError::LastAdminKeyRolledBlind => ApiError::new(
+            StatusCode::CONFLICT,
+            "last_admin_key",
+            "This is the organisation's last staying admin key: rolling it at once (`expires_in_hours: 0`) needs an Idempotency-Key, so that a lost answer can be retried into the same successor. Send one, or roll with an overlap.",
         ),
         AccountError::KeyLimitReached => ApiError::new(
             StatusCode::CONFLICT,

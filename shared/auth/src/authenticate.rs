@@ -105,7 +105,7 @@ async fn check_presented_key(
     // A request confirmed on the base item never takes the cache's word (nor the index's alone).
     let cached = match required.confirm_on_base_item {
         true => None,
-        false => cache.get(&key_hash),
+        false => cache.get(&key_hash, now),
     };
     let from_cache = cached.is_some();
     let indexed = match cached {
@@ -137,7 +137,7 @@ async fn check_presented_key(
     };
     let principal = check(&current, required.scope, now)?;
     if !required.confirm_on_base_item && !from_cache {
-        cache.keep(key_hash, current);
+        cache.keep(key_hash, current, now);
     }
     record_use(meter, &principal, now).await;
     Ok(principal)

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use config::{ConfigError, Variables};
 use store::ApiKeyRecord;
@@ -23,7 +23,7 @@ pub const AUTH_CACHE_MAX_TTL: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug)]
 pub struct AuthCache {
     ttl: Duration,
-    entries: Arc<Mutex<HashMap<String, (Instant, ApiKeyRecord)>>>,
+    entries: Arc<Mutex<HashMap<String, (SystemTime, ApiKeyRecord)>>>,
 }
 
 impl AuthCache {
@@ -62,31 +62,33 @@ impl AuthCache {
         self.ttl
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, ApiKeyRecord)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (SystemTime, ApiKeyRecord)>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The key item kept for `key_hash`, if kept less than the TTL ago.
-    pub(crate) fn get(&self, key_hash: &str) -> Option<ApiKeyRecord> {
+    /// The key item kept for `key_hash`, if kept less than the TTL before `now` (the request's time, the
+    /// wall clock: a kept key never outlives the TTL in real time; a clock gone backwards counts as
+    /// expired).
+    pub(crate) fn get(&self, key_hash: &str, now: SystemTime) -> Option<ApiKeyRecord> {
         if self.ttl.is_zero() {
             return None;
         }
         let entries = self.lock();
         let (kept_at, record) = entries.get(key_hash)?;
-        (kept_at.elapsed() < self.ttl).then(|| record.clone())
+        fresh(*kept_at, now, self.ttl).then(|| record.clone())
     }
 
     /// Keeps `record`, which just passed the checks, for the TTL.
-    pub(crate) fn keep(&self, key_hash: String, record: ApiKeyRecord) {
+    pub(crate) fn keep(&self, key_hash: String, record: ApiKeyRecord, now: SystemTime) {
         if self.ttl.is_zero() {
             return;
         }
         let mut entries = self.lock();
         if entries.len() >= AUTH_CACHE_ENTRIES && !entries.contains_key(&key_hash) {
             let ttl = self.ttl;
-            entries.retain(|_, (kept_at, _)| kept_at.elapsed() < ttl);
+            entries.retain(|_, (kept_at, _)| fresh(*kept_at, now, ttl));
             if entries.len() >= AUTH_CACHE_ENTRIES {
                 let oldest = entries
                     .iter()
@@ -97,7 +99,7 @@ impl AuthCache {
                 }
             }
         }
-        entries.insert(key_hash, (Instant::now(), record));
+        entries.insert(key_hash, (now, record));
     }
 
     /// Forgets `key_hash`: its key was refused on its base item.
@@ -114,6 +116,12 @@ impl AuthCache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Whether an entry kept at `kept_at` is still fresh at `now`.
+fn fresh(kept_at: SystemTime, now: SystemTime, ttl: Duration) -> bool {
+    now.duration_since(kept_at)
+        .is_ok_and(|elapsed| elapsed < ttl)
 }
 
 #[cfg(test)]

@@ -100,8 +100,8 @@ struct Snapshot {
     last_used_at: String,
 }
 
-/// How many keys a flush or a pass of due writes sends at once.
-const WRITES_AT_ONCE: usize = 16;
+/// How many keys a flush or a pass of due writes sends at once (the SDK's connection pool carries them).
+const WRITES_AT_ONCE: usize = 64;
 
 /// Counts each allowed request per key and day, and writes the totals through the [`Store`]. Clones share
 /// the counts.
@@ -222,9 +222,19 @@ impl UsageMeter {
         self.lock().values().any(|usage| usage.due)
     }
 
-    /// Writes every due key (after the response, or inline): returns how many it wrote.
+    /// Writes every due key (after the response, or inline), and every key whose counts have waited a
+    /// minute since its last write for a request of its own that did not come: returns how many it wrote.
+    /// So counts wait at most about a minute on an instance that keeps serving, and what is left for the
+    /// shutdown flush stays small.
     pub async fn write_due(&self, now: SystemTime) -> Result<usize, StoreError> {
-        let snapshots = self.take(|usage| usage.due);
+        let snapshots = self.take(|usage| {
+            usage.due
+                || usage.has_unwritten()
+                    && usage.last_written.is_none_or(|last| {
+                        now.duration_since(last)
+                            .is_ok_and(|elapsed| elapsed >= USAGE_WRITE_INTERVAL)
+                    })
+        });
         self.write(snapshots, now).await
     }
 

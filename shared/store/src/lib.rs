@@ -268,6 +268,30 @@ impl Store {
             .await
     }
 
+    /// Counts a signup attempt that the transaction refused for another reason (its email is taken) against
+    /// `allowance`, so that refused attempts use up the hour's allowance too (probing emails costs the same as
+    /// signing up); [`StoreError::SignupLimitReached`] when the source was already at its limit.
+    pub async fn count_refused_signup(
+        &self,
+        allowance: SignupAllowance<'_>,
+    ) -> Result<(), StoreError> {
+        let counted = self
+            .client
+            .transact_write_items()
+            .transact_items(self.signup_counter(allowance)?)
+            .send()
+            .await;
+        match counted {
+            Ok(_) => Ok(()),
+            Err(err) => match cancellation_reasons(&err) {
+                Some(reasons) if reasons.iter().any(|r| r == "ConditionalCheckFailed") => {
+                    Err(StoreError::SignupLimitReached)
+                }
+                _ => Err(unavailable("TransactWriteItems(signup count)", err)),
+            },
+        }
+    }
+
     /// A transaction's count of one more signup from `allowance.source` this hour, refused at the limit.
     fn signup_counter(
         &self,

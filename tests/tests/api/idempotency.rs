@@ -345,12 +345,13 @@ async fn a_replayed_roll_and_a_replayed_signup_show_their_keys_rolled_since() {
     assert_eq!(rolled.status, StatusCode::CREATED);
     let successor = rolled.data()["key"].as_str().expect("key").to_owned();
     let successor_id = rolled.data()["id"].as_str().expect("id").to_owned();
-    // The successor is rolled in its turn, at once.
+    // The successor is rolled in its turn, at once (the last staying admin key: with an Idempotency-Key).
     let again = call(
         Method::POST,
         &format!("/v1/account/api-keys/{successor_id}/roll"),
     )
     .bearer(&successor)
+    .header("idempotency-key", "2e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4")
     .json(json!({"expires_in_hours": 0}))
     .send(&store)
     .await;

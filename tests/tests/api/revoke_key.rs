@@ -310,3 +310,27 @@ async fn an_admin_key_with_an_expiry_may_be_revoked_the_guard_refuses_nothing_el
     let answer = revoke(&store, &org.admin_key, &temporary_id).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 }
+
+#[tokio::test]
+async fn rolling_the_last_staying_admin_key_at_once_needs_an_idempotency_key() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let roll = || {
+        call(
+            Method::POST,
+            &format!("/v1/account/api-keys/{}/roll", org.admin_key_id),
+        )
+        .bearer(&org.admin_key)
+        .json(json!({"expires_in_hours": 0}))
+    };
+    // A lost answer would lose the successor's key with the only admin key stopped: refused.
+    let blind = roll().send(&store).await;
+    assert_eq!(blind.status, StatusCode::CONFLICT, "{}", blind.body);
+    assert_eq!(blind.code(), "last_admin_key");
+    // Retryable into the same successor: allowed.
+    let safe = roll()
+        .header("idempotency-key", "3f9e8d7c-6b5a-4493-b2c1-d0e9f8a7b6c5")
+        .send(&store)
+        .await;
+    assert_eq!(safe.status, StatusCode::CREATED, "{}", safe.body);
+}

@@ -137,3 +137,25 @@ async fn with_dynamodb_unavailable_a_limited_signup_is_the_usual_503() {
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(answer.code(), "service_unavailable");
 }
+
+#[tokio::test]
+async fn probing_registered_emails_uses_up_the_allowance_as_signing_up_does() {
+    let store = fresh_store().await;
+    let service = limited(&store, 2);
+    let registered = unique_email();
+    let first = sign_up_from(&service, "203.0.113.20", None, &registered).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let taken = sign_up_from(&service, "203.0.113.20", None, &registered).await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    assert_eq!(taken.code(), "email_already_registered");
+    // At the limit now: a taken email and a new one answer alike.
+    for email in [registered.clone(), unique_email()] {
+        let answer = sign_up_from(&service, "203.0.113.20", None, &email).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{email}: {}",
+            answer.body
+        );
+    }
+}
