@@ -61,7 +61,8 @@ pub fn finish_request(outcome: &RequestOutcome<'_>, facts: &RequestFacts) {
     let cold_start = COLD_START.swap(false, Ordering::Relaxed);
     let latency_ms = outcome.latency.as_secs_f64() * 1000.0;
     if STYLE.get() == Some(&LogStyle::Dev) {
-        tracing::info!(
+        // Straight to stdout: a log event would carry the runtime's span (request and trace ids) in front.
+        println!(
             "{} {} {} {latency_ms:.1} ms{}",
             outcome.method,
             outcome.route,
