@@ -15,7 +15,9 @@ pub use fixtures::{
 };
 pub use process::{built_binary, built_binary_of, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy, ObservedCall};
-pub use request::{answer_of, authorizer_service, call, derivation_secret, route, Answer, Call};
+pub use request::{
+    answer_of, authorizer_service, call, derivation_secret, gate_of, route, Answer, Call,
+};
 pub use runtime::{gateway_event, Moment, RuntimeApi, Timeline};
 pub use secrets_manager::SecretsManagerStandIn;
 pub use tables::{

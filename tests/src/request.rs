@@ -147,7 +147,7 @@ pub async fn route(store: &Store, request: Request) -> Answer {
 pub async fn respond(store: &Store, request: Request) -> lambda_http::Response<Body> {
     let path = request.uri().path().to_owned();
     let http = HttpConfig::default();
-    let meter = crate::usage_meter(store);
+    let gate = gate_of(store);
     if serves(signup::ROUTES, &path) {
         let service = signup::Service {
             store: store.clone(),
@@ -157,18 +157,11 @@ pub async fn respond(store: &Store, request: Request) -> lambda_http::Response<B
         };
         signup::handle(&service, request).await
     } else if serves(account::ROUTES, &path) {
-        let service = account::Service {
-            store: store.clone(),
-            meter,
-            cache: auth::AuthCache::off(),
-            http,
-        };
+        let service = account::Service { gate, http };
         account::handle(&service, request).await
     } else if serves(api_keys::ROUTES, &path) {
         let service = api_keys::Service {
-            store: store.clone(),
-            meter,
-            cache: auth::AuthCache::off(),
+            gate,
             http,
             derivation: accounts::KeyDerivation::Value(derivation_secret()),
         };
@@ -205,6 +198,14 @@ fn serves<Op: Copy>(routes: &[Route<Op>], path: &str) -> bool {
 /// The authorizer as its `main` sets it up, on `store` and the store's one usage meter.
 pub fn authorizer_service(store: &Store) -> authorizer::Service {
     authorizer::Service {
+        gate: gate_of(store),
+    }
+}
+
+/// The gate a function's `main` builds, on `store` and the store's one usage meter, with no auth cache (the
+/// cache's tests build their own).
+pub fn gate_of(store: &Store) -> auth::Gate {
+    auth::Gate {
         store: store.clone(),
         meter: crate::usage_meter(store),
         cache: auth::AuthCache::off(),

@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let service = account::Service::start(&config).await;
     http_envelope::serve(|request| async {
         let response = account::handle(&service, request).await;
-        service.meter.request_answered();
+        service.gate.meter.request_answered();
         response
     })
     .await

@@ -5,14 +5,13 @@ use std::time::SystemTime;
 
 use accounts::{IdempotencyKey, KeyDerivation, KeyEdit, NewKeyInput, PageRequest, RollInput};
 use api_errors::{Failure, Outcome};
-use auth::{authenticate, AuthCache, Principal, Scope, UsageMeter, UsageWrites};
+use auth::{Gate, GateConfig, Principal, Scope};
 use config::{ConfigError, Variables};
 use http_envelope::{
     created, dispatch, header_text, json_object, ok, ok_page, query_parameter, Access, ApiError,
     Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
 };
 use lambda_http::{Body, Request, Response};
-use store::{Store, StoreConfig};
 
 /// What a request of this function asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,24 +52,18 @@ pub const ROUTES: &[Route<Operation>] = &[
 pub struct Config {
     pub telemetry: TelemetryConfig,
     pub http: HttpConfig,
-    pub store: StoreConfig,
-    /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
-    pub usage_writes: UsageWrites,
-    /// `AUTH_CACHE_TTL`: how long a successful authentication is kept (default 1 s; 0: off).
-    pub auth_cache: AuthCache,
+    pub gate: GateConfig,
     pub derivation: KeyDerivation,
 }
 
 impl Config {
     pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
-        let store = StoreConfig::from_variables(variables)?;
+        let gate = GateConfig::from_variables(variables)?;
         Ok(Self {
             telemetry: TelemetryConfig::from_variables(variables)?,
             http: HttpConfig::from_variables(variables)?,
-            derivation: KeyDerivation::from_variables(variables, &store.client)?,
-            store,
-            usage_writes: UsageWrites::from_variables(variables)?,
-            auth_cache: AuthCache::from_variables(variables)?,
+            derivation: KeyDerivation::from_variables(variables, &gate.store.client)?,
+            gate,
         })
     }
 }
@@ -78,25 +71,17 @@ impl Config {
 /// What the function holds for every request: built once per cold start.
 #[derive(Clone, Debug)]
 pub struct Service {
-    pub store: Store,
-    pub meter: UsageMeter,
-    /// Busy keys' authentications, kept for a moment.
-    pub cache: AuthCache,
+    pub gate: Gate,
     pub http: HttpConfig,
     /// The server's secret idempotent creations derive their key from (read at its first use).
     pub derivation: KeyDerivation,
 }
 
 impl Service {
-    /// Connects to the table `config` names, with an empty usage meter whose writer is started
-    /// ([`auth::start_usage_writer`]: call during init).
+    /// The gate `config` describes, started (call during init).
     pub async fn start(config: &Config) -> Self {
-        let store = Store::connect(&config.store).await;
-        let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
-            meter: auth::start_usage_writer(meter).await,
-            cache: config.auth_cache.clone(),
-            store,
+            gate: Gate::start(&config.gate).await,
             http: config.http,
             derivation: config.derivation.clone(),
         }
@@ -114,7 +99,7 @@ pub async fn handle(service: &Service, request: Request) -> Response<Body> {
 async fn answer(service: &Service, request: Request, matched: Matched<Operation>) -> Outcome {
     let now = SystemTime::now();
     let principal = caller(service, &request, &matched, now).await?;
-    let store = &service.store;
+    let store = &service.gate.store;
     match matched.operation {
         Operation::ListKeys => {
             let page = PageRequest {
@@ -172,15 +157,10 @@ async fn caller(
     matched: &Matched<Operation>,
     now: SystemTime,
 ) -> Result<Principal, Failure> {
-    Ok(authenticate(
-        &service.store,
-        &service.meter,
-        &service.cache,
-        request.headers(),
-        matched.required_scope()?,
-        now,
-    )
-    .await?)
+    Ok(service
+        .gate
+        .authenticate(request.headers(), matched.required_scope()?, now)
+        .await?)
 }
 
 fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Failure> {

@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let service = api_keys::Service::start(&config).await;
     http_envelope::serve(|request| async {
         let response = api_keys::handle(&service, request).await;
-        service.meter.request_answered();
+        service.gate.meter.request_answered();
         response
     })
     .await

@@ -6,34 +6,27 @@ use std::time::SystemTime;
 
 use api_errors::Failure;
 use auth::{
-    authenticate, route_rule, scope_by_method, AuthCache, Principal, Requirement, RouteRule, Scope,
-    UsageMeter, UsageWrites, ROUTE_SCOPES,
+    route_rule, scope_by_method, Gate, GateConfig, Principal, Requirement, RouteRule, Scope,
+    ROUTE_SCOPES,
 };
 use config::{ConfigError, Variables};
 use http_envelope::{Access, ApiError, Route, TelemetryConfig, Verb};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::http::Method;
 use serde::Serialize;
-use store::{Store, StoreConfig};
 
 /// The function's configuration, read once in `main`.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub telemetry: TelemetryConfig,
-    pub store: StoreConfig,
-    /// `USAGE_WRITES`: after the response (Lambda) or inline (`make dev`).
-    pub usage_writes: UsageWrites,
-    /// `AUTH_CACHE_TTL`: how long a successful authentication is kept (default 1 s; 0: off).
-    pub auth_cache: AuthCache,
+    pub gate: GateConfig,
 }
 
 impl Config {
     pub fn from_variables(variables: &Variables) -> Result<Self, ConfigError> {
         Ok(Self {
             telemetry: TelemetryConfig::from_variables(variables)?,
-            store: StoreConfig::from_variables(variables)?,
-            usage_writes: UsageWrites::from_variables(variables)?,
-            auth_cache: AuthCache::from_variables(variables)?,
+            gate: GateConfig::from_variables(variables)?,
         })
     }
 }
@@ -41,22 +34,14 @@ impl Config {
 /// What the function holds for every request: built once per cold start.
 #[derive(Clone, Debug)]
 pub struct Service {
-    pub store: Store,
-    pub meter: UsageMeter,
-    /// Busy keys' authentications, kept for a moment.
-    pub cache: AuthCache,
+    pub gate: Gate,
 }
 
 impl Service {
-    /// Connects to the table `config` names, with an empty usage meter whose writer is started
-    /// ([`auth::start_usage_writer`]: call during init).
+    /// The gate `config` describes, started (call during init).
     pub async fn start(config: &Config) -> Self {
-        let store = Store::connect(&config.store).await;
-        let meter = UsageMeter::with_writes(store.clone(), config.usage_writes);
         Self {
-            meter: auth::start_usage_writer(meter).await,
-            cache: config.auth_cache.clone(),
-            store,
+            gate: Gate::start(&config.gate).await,
         }
     }
 }
@@ -196,15 +181,10 @@ async fn decide(
     now: SystemTime,
 ) -> (Result<Decision, Undecided>, Option<&'static str>) {
     let scope = requirement(route_key, method);
-    let checked = authenticate(
-        &service.store,
-        &service.meter,
-        &service.cache,
-        &request.headers,
-        scope,
-        now,
-    )
-    .await;
+    let checked = service
+        .gate
+        .authenticate(&request.headers, scope, now)
+        .await;
     let failure = match checked {
         Ok(principal) => {
             let allowed = Decision {

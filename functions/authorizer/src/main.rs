@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_http::Error> {
                 let decision =
                     authorizer::authorize(service, &event.payload, std::time::SystemTime::now())
                         .await;
-                service.meter.request_answered();
+                service.gate.meter.request_answered();
                 decision.map_err(lambda_http::Error::from)
             }
         },

@@ -8,6 +8,7 @@ mod cache;
 mod clock;
 mod credentials;
 mod derivation;
+mod gate;
 mod key;
 mod meter;
 mod required;
@@ -19,6 +20,7 @@ pub use cache::{AuthCache, AUTH_CACHE_DEFAULT_TTL, AUTH_CACHE_ENTRIES, AUTH_CACH
 pub use clock::{is_expired, parse_timestamp, timestamp};
 pub use credentials::presented_key;
 pub use derivation::{DerivationUnavailable, KeyDerivation, StoredSecret};
+pub use gate::{Gate, GateConfig};
 pub use key::{
     new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret, KeyGenerationError,
     KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,

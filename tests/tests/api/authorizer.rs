@@ -236,9 +236,10 @@ async fn a_revoked_key_cannot_delete_memories_while_the_index_still_shows_it_act
 /// The authorizer on `store` with the auth cache on (`ttl`), its DynamoDB operations counted.
 fn cached_service(store: &Store, ttl: std::time::Duration) -> authorizer::Service {
     authorizer::Service {
-        store: store.clone(),
-        meter: service_tests::usage_meter(store),
-        cache: auth::AuthCache::new(ttl),
+        gate: auth::Gate {
+            cache: auth::AuthCache::new(ttl),
+            ..service_tests::gate_of(store)
+        },
     }
 }
 
@@ -295,7 +296,7 @@ async fn the_cache_keeps_no_refusal_and_never_answers_a_request_confirmed_on_the
     .await
     .expect("decides");
     assert!(!refused.is_authorized, "the scope is checked on a kept key");
-    assert_eq!(service.cache.len(), 1);
+    assert_eq!(service.gate.cache.len(), 1);
 }
 
 #[tokio::test]
@@ -317,7 +318,7 @@ async fn a_refusal_on_the_base_item_evicts_the_kept_key() {
     .await
     .expect("decides");
     assert!(read.is_authorized);
-    assert_eq!(service.cache.len(), 1, "kept");
+    assert_eq!(service.gate.cache.len(), 1, "kept");
     service_tests::revoke_behind_a_lagging_index(&store, &org.org_id, &deleter_id).await;
     let delete = authorize(
         &service,
@@ -331,7 +332,7 @@ async fn a_refusal_on_the_base_item_evicts_the_kept_key() {
         "confirmed on the base item, never from the cache"
     );
     assert!(
-        service.cache.is_empty(),
+        service.gate.cache.is_empty(),
         "the refusal on the base item evicted it"
     );
 }

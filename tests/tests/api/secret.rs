@@ -46,9 +46,7 @@ async fn create(
 
 fn service(store: &Store, derivation: KeyDerivation) -> api_keys::Service {
     api_keys::Service {
-        store: store.clone(),
-        meter: service_tests::usage_meter(store),
-        cache: auth::AuthCache::off(),
+        gate: service_tests::gate_of(store),
         http: http_envelope::HttpConfig::default(),
         derivation,
     }
