@@ -59,10 +59,11 @@ struct Setup {
     /// Section 3b again with the cache on: another key of the same kind.
     cached_key: String,
     cached_key_id: String,
-    /// Section 7: one busy key (cache on), and the long tail: `read`-only keys of the same organisation,
-    /// (key, id), each sending one request per instance.
+    /// Section 7: one busy key (cache on), and the long tail: `read`-only keys (key, id, organisation) of
+    /// organisations of their own (at most [`accounts::MAX_ACTIVE_KEYS`] keys each), each key sending one
+    /// request per instance.
     busy_key: String,
-    crowd: Vec<(String, String)>,
+    crowd: Vec<(String, String, String)>,
     /// Each function's `MemorySize` in template.yaml, read once: each function is started with it (it
     /// decides whether the store connects at init), and section 6 compares it with its measures.
     memory_sizes: BTreeMap<String, u32>,
@@ -88,7 +89,9 @@ fn succeeded(setup: &Setup, function: &str, body: &[u8]) -> bool {
     }
     serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|answer| {
         answer["isAuthorized"] == json!(true)
-            && answer["context"]["org_id"] == json!(setup.authorizer_org)
+            && answer["context"]["org_id"].as_str().is_some_and(|org| {
+                org == setup.authorizer_org || setup.crowd.iter().any(|(_, _, crowd)| crowd == org)
+            })
             && answer["context"]["scopes"]
                 .as_str()
                 .is_some_and(|scopes| scopes.split(',').any(|scope| scope == "read"))
@@ -410,8 +413,17 @@ async fn prepare() -> Setup {
     let (cached_key, cached_key_id) = read_key("Bench authorizer (counted, cache on)").await;
     let (busy_key, _) = read_key("Bench authorizer (busy)").await;
     let mut crowd = Vec::new();
-    for i in 0..env_number("BENCH_CROWD_KEYS", CROWD_KEYS) {
-        crowd.push(read_key(&format!("Bench authorizer (crowd {i})")).await);
+    let crowd_keys = env_number("BENCH_CROWD_KEYS", CROWD_KEYS);
+    let per_organisation = accounts::MAX_ACTIVE_KEYS - 1;
+    for n in 0..crowd_keys.div_ceil(per_organisation) {
+        let (_, principal) =
+            bench_organisation(&store, "Bench crowd", &format!("bench-crowd-{n}"), now).await;
+        for i in 0..per_organisation.min(crowd_keys - n * per_organisation) {
+            let read_only = Some(vec!["read".to_owned()]);
+            let name = format!("Bench crowd {n} key {i}");
+            let (key, id) = bench_key(&store, &principal, name, read_only, now).await;
+            crowd.push((key, id, principal.org_id.clone()));
+        }
     }
     let binaries = std::env::var("BENCH_BINARIES")
         .map(PathBuf::from)
@@ -636,7 +648,13 @@ async fn authorizer_operations(
         .is_some_and(|status| status.success());
     let at_shutdown = setup.counter.take();
     let last_day = auth::timestamp(SystemTime::now())[..10].to_owned();
-    let usage_written = usage_of(setup, &[key_id], &first_day, &last_day).await;
+    let usage_written = usage_of(
+        setup,
+        &[(key_id, setup.authorizer_org.as_str())],
+        &first_day,
+        &last_day,
+    )
+    .await;
     setup.counter.take();
     let (reads, writes) = split_reads(&running.operations);
     AuthorizerCount {
@@ -653,18 +671,25 @@ async fn authorizer_operations(
     }
 }
 
-/// The requests of the authorizer organisation's keys `key_ids` in the table from `first_day` to
-/// `last_day`, summed over the instances that counted them.
-async fn usage_of(setup: &Setup, key_ids: &[&str], first_day: &str, last_day: &str) -> u64 {
-    setup
-        .store
-        .usage(&setup.authorizer_org, first_day, last_day)
-        .await
-        .expect("read the usage")
-        .iter()
-        .filter(|record| key_ids.contains(&record.key_id.as_str()))
-        .map(|record| record.requests)
-        .sum()
+/// The requests of `keys` (key id, organisation) in the table from `first_day` to `last_day`, summed over
+/// the instances that counted them.
+async fn usage_of(setup: &Setup, keys: &[(&str, &str)], first_day: &str, last_day: &str) -> u64 {
+    let mut organisations: Vec<&str> = keys.iter().map(|(_, org)| *org).collect();
+    organisations.sort_unstable();
+    organisations.dedup();
+    let mut total = 0;
+    for org in organisations {
+        total += setup
+            .store
+            .usage(org, first_day, last_day)
+            .await
+            .expect("read the usage")
+            .iter()
+            .filter(|record| keys.contains(&(record.key_id.as_str(), org)))
+            .map(|record| record.requests)
+            .sum::<u64>();
+    }
+    total
 }
 
 /// Waits until the instance behind `api` is ready for its next event: every `INVOKE` extension back at
@@ -736,7 +761,7 @@ const LONG_TAIL_ROUNDS: usize = 3;
 /// operations on the wire and usage written are added to `run`.
 async fn load_run(
     setup: &Setup,
-    keys: &[(String, String)],
+    keys: &[(String, String, String)],
     requests: usize,
     run: &mut LoadRun,
     samples: &mut Vec<(Duration, Duration)>,
@@ -755,12 +780,15 @@ async fn load_run(
     setup.counter.take();
     setup.counter.count_queries_by_index(true);
     let first_day = auth::timestamp(SystemTime::now())[..10].to_owned();
-    let ids: Vec<&str> = keys.iter().map(|(_, id)| id.as_str()).collect();
+    let ids: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|(_, id, org)| (id.as_str(), org.as_str()))
+        .collect();
     let before = usage_of(setup, &ids, &first_day, &first_day).await;
     setup.counter.take_detailed();
     let started = Instant::now();
     for i in 0..requests {
-        let (key, _) = &keys[i % keys.len()];
+        let (key, _, _) = &keys[i % keys.len()];
         let (_, body) = api
             .invoke(authorizer_event(key))
             .await
@@ -839,10 +867,10 @@ async fn authorizer_load(setup: &Setup, busy_requests: usize) -> AuthorizerLoad 
 
     // One busy key with the cache on, its requests taken in turn with hello's.
     let mut api = RuntimeApi::start().await;
-    let _authorizer = spawn(setup, "authorizer", &api).await;
+    let mut authorizer = spawn(setup, "authorizer", &api).await;
     api.init_done().await.expect("authorizer init");
     let mut hello_api = RuntimeApi::start().await;
-    let hello = spawn(setup, "hello", &hello_api).await;
+    let mut hello = spawn(setup, "hello", &hello_api).await;
     hello_api.init_done().await.expect("hello init");
     setup.counter.take();
     setup.counter.count_queries_by_index(true);
@@ -886,13 +914,15 @@ async fn authorizer_load(setup: &Setup, busy_requests: usize) -> AuthorizerLoad 
         counted_requests: (WARM_UP + busy_requests) as u64,
         run_s,
     };
+    let _ = authorizer.kill().await;
+    let _ = hello.kill().await;
     drop((api, hello_api));
 
     // The cache full: every crowd key kept (TTL 60 s, the most accepted), then VmHWM.
     let mut api = RuntimeApi::start().await;
-    let child = spawn_with(setup, "authorizer", &api, &[("AUTH_CACHE_TTL", "60")]).await;
+    let mut child = spawn_with(setup, "authorizer", &api, &[("AUTH_CACHE_TTL", "60")]).await;
     api.init_done().await.expect("authorizer init");
-    for (key, _) in &setup.crowd {
+    for (key, _, _) in &setup.crowd {
         let (_, body) = api.invoke(authorizer_event(key)).await.expect("authorizer");
         assert!(succeeded(setup, "authorizer", &body));
     }
@@ -902,7 +932,8 @@ async fn authorizer_load(setup: &Setup, busy_requests: usize) -> AuthorizerLoad 
         cache_keys: setup.crowd.len(),
         peak_rss_kib: peak_rss_kib(&child),
     };
-    drop(child);
+    let _ = child.kill().await;
+    drop(api);
     setup.counter.take();
     AuthorizerLoad {
         warm_up: WARM_UP,
