@@ -386,7 +386,8 @@ fn bench_derivation_secret() -> accounts::DerivationSecret {
     accounts::DerivationSecret::new(BENCH_DERIVATION_SECRET).expect("long enough")
 }
 
-async fn prepare() -> Setup {
+/// The bench's table and keys; `crowd_keys` keys of section 7's long tail (0 when it is not measured).
+async fn prepare(crowd_keys: usize) -> Setup {
     let direct =
         std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8071".to_owned());
     let (endpoint, counter) = counter::start(direct.trim_start_matches("http://").to_owned()).await;
@@ -412,18 +413,28 @@ async fn prepare() -> Setup {
     let (counted_key, counted_key_id) = read_key("Bench authorizer (counted)").await;
     let (cached_key, cached_key_id) = read_key("Bench authorizer (counted, cache on)").await;
     let (busy_key, _) = read_key("Bench authorizer (busy)").await;
+    // Organisations of their own, filled at once (one task each: DynamoDB Local serves them side by side).
     let mut crowd = Vec::new();
-    let crowd_keys = env_number("BENCH_CROWD_KEYS", CROWD_KEYS);
     let per_organisation = accounts::MAX_ACTIVE_KEYS - 1;
+    let mut filling = tokio::task::JoinSet::new();
     for n in 0..crowd_keys.div_ceil(per_organisation) {
-        let (_, principal) =
-            bench_organisation(&store, "Bench crowd", &format!("bench-crowd-{n}"), now).await;
-        for i in 0..per_organisation.min(crowd_keys - n * per_organisation) {
-            let read_only = Some(vec!["read".to_owned()]);
-            let name = format!("Bench crowd {n} key {i}");
-            let (key, id) = bench_key(&store, &principal, name, read_only, now).await;
-            crowd.push((key, id, principal.org_id.clone()));
-        }
+        let store = store.clone();
+        let keys = per_organisation.min(crowd_keys - n * per_organisation);
+        filling.spawn(async move {
+            let (_, principal) =
+                bench_organisation(&store, "Bench crowd", &format!("bench-crowd-{n}"), now).await;
+            let mut made = Vec::new();
+            for i in 0..keys {
+                let read_only = Some(vec!["read".to_owned()]);
+                let name = format!("Bench crowd {n} key {i}");
+                let (key, id) = bench_key(&store, &principal, name, read_only, now).await;
+                made.push((key, id, principal.org_id.clone()));
+            }
+            made
+        });
+    }
+    while let Some(made) = filling.join_next().await {
+        crowd.extend(made.expect("fill a crowd organisation"));
     }
     let binaries = std::env::var("BENCH_BINARIES")
         .map(PathBuf::from)
@@ -949,7 +960,7 @@ async fn authorizer_load(setup: &Setup, busy_requests: usize) -> AuthorizerLoad 
 /// warm requests on one process (run it under BENCH_WRAPPER), then lets the process end normally so a
 /// profiler can write its report.
 async fn profile(function: &str, invocations: usize) {
-    let setup = prepare().await;
+    let setup = prepare(0).await;
     let mut api = RuntimeApi::start().await;
     let mut child = spawn(&setup, function, &api).await;
     api.init_done().await.expect("init");
@@ -1070,7 +1081,7 @@ async fn main() {
         }
         Some("memory") => {
             // Sections 3 and 6 alone: the memory sizes, and the units per request their costs need.
-            let setup = prepare().await;
+            let setup = prepare(0).await;
             let (rows, units) = operations_per_request(&setup).await;
             let section = OperationsSection {
                 requests: COUNTED_REQUESTS,
@@ -1117,7 +1128,7 @@ async fn measure() -> BenchFigures {
     let cold_runs = env_number("BENCH_COLD_RUNS", 31);
     let run = run_info();
     let tools = tool_figures();
-    let setup = prepare().await;
+    let setup = prepare(env_number("BENCH_CROWD_KEYS", CROWD_KEYS)).await;
 
     // 1. Cold start.
     let mut binaries = vec![("hello", "health")];
