@@ -4,7 +4,10 @@
 # renders them as BENCHMARKS.md (`bench render`). Not part of `make test`.
 # Section 6 (each function at each memory size under Lambda's CPU share) needs root, for its cgroups.
 # tests/bench exits non-zero (and BENCHMARKS.md and BENCHMARKS.json are left as they were) when the authorizer's DynamoDB operations,
-# counted on the wire, break their bounds: one read per request, one write per key per minute per instance.
+# counted on the wire, break their bounds: with its cache off one index read per request, with it on at most one per key per
+# second (1 + whole seconds); two single UpdateItems (the day's count, last_used_at) per key per minute per instance; and the
+# key's usage exact after SIGTERM. Section 7 (issue 21: the long tail against one key, a busy key against hello, the cache full)
+# states its targets as ratios, pass or missed; a miss does not fail the run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

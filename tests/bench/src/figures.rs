@@ -18,6 +18,13 @@ pub struct BenchFigures {
     pub authorizer: AuthorizerCount,
     pub peak_rss: Vec<PeakRss>,
     pub throughput: Vec<Throughput>,
+    /// Section 3b again with the authorizer's cache on (its default TTL): one busy key's index reads.
+    #[serde(default)]
+    pub authorizer_cached: Option<AuthorizerCount>,
+    /// Section 7 (issue 21): the authorizer with many keys against one key, one busy key against hello,
+    /// the peak RSS with the cache full. `None` in runs made before it.
+    #[serde(default)]
+    pub authorizer_load: Option<AuthorizerLoad>,
     /// Section 6; `None` when cgroups could not be made (not root, no cgroup v1 `cpu`).
     pub memory_sizes: Option<MemorySizeSection>,
     /// What `scripts/bench.sh` measured with valgrind, `init_steps` and the Lambda zips; `None` when the bench
@@ -45,6 +52,9 @@ pub struct Policy {
     /// the first request's included).
     pub authorizer_reads_per_request: u64,
     pub authorizer_writes_per_key_per_minute: u64,
+    /// Issue 21's targets, each a ratio to its baseline measured in the same run (0 in runs made before).
+    #[serde(default)]
+    pub targets: Targets,
     pub peak_rss_target_mib: u64,
     pub package_target_mib: u64,
     /// Below this memory size (MB) the store opens its DynamoDB connection during init.
@@ -59,6 +69,21 @@ pub struct Policy {
     pub prices: crate::pricing::Prices,
 }
 
+/// The most each figure may be of its baseline.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Targets {
+    /// Long-tail warm p50 / one-key warm p50 (cache off).
+    pub long_tail_p50: f64,
+    /// A busy key's warm p50 (cache on) / hello's warm p50.
+    pub busy_key_vs_hello_p50: f64,
+    /// init + first request / (hello's init + first request + the route's first reads).
+    pub cold_start_total: f64,
+    /// init / hello's init.
+    pub init: f64,
+    /// Peak RSS (the authorizer with its cache full) / hello's.
+    pub peak_rss: f64,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Budget {
     pub function: String,
@@ -71,6 +96,20 @@ pub struct Budget {
 pub struct ColdStartSection {
     pub runs: usize,
     pub rows: Vec<ColdStartRow>,
+    /// The route's own DynamoDB reads made by a fresh SDK client in a fresh process (`first_reads`), over
+    /// the same transport, taken in turn with the cold starts: the floor a function's first request adds to
+    /// hello's cold start.
+    #[serde(default)]
+    pub first_reads: Vec<FirstReads>,
+}
+
+/// The median time of a route's reads from a client built just before them, in a fresh process.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FirstReads {
+    /// The binary whose route it is, and the reads (`Query` on the key-hash index, `+ GetItem`).
+    pub binary: String,
+    pub reads: String,
+    pub reads_ms: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -153,6 +192,78 @@ pub struct AuthorizerCount {
     pub clean_exit: bool,
     /// The key's usage in the table once the instance ended.
     pub usage_written: u64,
+    /// The instance's `AUTH_CACHE_TTL` (s; 0: off, every request reads the index).
+    #[serde(default)]
+    pub cache_ttl_s: f64,
+}
+
+/// Section 7 (issue 21): the authorizer under a long tail of keys against one key, each on a warm instance
+/// with the cache off; one busy key with the cache on against hello; peak RSS with the cache full.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuthorizerLoad {
+    /// Requests made on each instance before the timed ones (another organisation's key).
+    pub warm_up: usize,
+    /// One key sending every request, and many keys each sending one (every request's key due for its
+    /// usage write); `AUTH_CACHE_TTL=0`.
+    pub one_key: LoadRun,
+    pub many_keys: LoadRun,
+    /// One busy key, the cache at its default TTL, its requests taken in turn with hello's.
+    pub busy_key: BusyKey,
+    /// Peak RSS of hello after warm requests, and of the authorizer once its cache holds `cache_keys` keys.
+    pub hello_peak_rss_kib: Option<u64>,
+    pub cache_full: CacheFull,
+}
+
+/// One warm authorizer instance's run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LoadRun {
+    /// Fresh instances the run took, each sending the keys' requests.
+    pub instances: usize,
+    pub keys: usize,
+    pub requests: u64,
+    /// Handed out to the response posted (what the caller waits for).
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Handed out to the instance ready for the next event (the response posted and the usage extension back
+    /// at `event/next`): what Lambda bills.
+    pub billed_p50_ms: f64,
+    pub billed_p99_ms: f64,
+    pub billed_mean_ms: f64,
+    /// Requests back to back over the wall time until the instance was ready again after the last one.
+    pub requests_per_s: f64,
+    pub wall_s: f64,
+    /// DynamoDB operations on the wire during the timed requests (the after-response writes included), and
+    /// after SIGTERM.
+    pub index_queries: u64,
+    pub reads: BTreeMap<String, u64>,
+    pub writes: BTreeMap<String, u64>,
+    pub at_shutdown: BTreeMap<String, u64>,
+    pub clean_exit: bool,
+    /// The day's usage of the run's keys added in the table once the instance ended.
+    pub usage_written: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BusyKey {
+    pub cache_ttl_s: f64,
+    pub requests: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// hello's warm latency, its requests taken in turn with the authorizer's.
+    pub hello_p50_ms: f64,
+    pub hello_p99_ms: f64,
+    /// `Query` on the key-hash index from the instance's first request of the key (warm-up included), over
+    /// `run_s`.
+    pub index_queries: u64,
+    pub counted_requests: u64,
+    pub run_s: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CacheFull {
+    pub cache_ttl_s: f64,
+    pub cache_keys: usize,
+    pub peak_rss_kib: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

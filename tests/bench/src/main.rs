@@ -29,11 +29,12 @@ use tokio::process::{Child, Command};
 
 use counter::OperationCounter;
 use figures::{
-    AuthorizerCount, BenchFigures, ColdStartRow, ColdStartSection, Histogram, MemorySizeSection,
-    OperationsRow, OperationsSection, PeakRss, RunInfo, SustainedWrites, Throughput, ToolFigures,
-    WarmRow, WarmSection,
+    AuthorizerCount, AuthorizerLoad, BenchFigures, BusyKey, CacheFull, ColdStartRow,
+    ColdStartSection, FirstReads, Histogram, LoadRun, MemorySizeSection, OperationsRow,
+    OperationsSection, PeakRss, RunInfo, SustainedWrites, Throughput, ToolFigures, WarmRow,
+    WarmSection,
 };
-use service_tests::{gateway_event as event, sigterm_and_wait, RuntimeApi};
+use service_tests::{gateway_event as event, sigterm_and_wait, Moment, RuntimeApi, Timeline};
 
 const FUNCTIONS: [&str; 5] = ["health", "signup", "account", "api-keys", "authorizer"];
 
@@ -55,6 +56,14 @@ struct Setup {
     /// ... and counted with: a key no other request uses, so its writes are the counted instance's alone.
     counted_key: String,
     counted_key_id: String,
+    /// Section 3b again with the cache on: another key of the same kind.
+    cached_key: String,
+    cached_key_id: String,
+    /// Section 7: one busy key (cache on), and the long tail: `read`-only keys (key, id, organisation) of
+    /// organisations of their own (at most [`accounts::MAX_ACTIVE_KEYS`] keys each), each key sending one
+    /// request per instance.
+    busy_key: String,
+    crowd: Vec<(String, String, String)>,
     /// Each function's `MemorySize` in template.yaml, read once: each function is started with it (it
     /// decides whether the store connects at init), and section 6 compares it with its measures.
     memory_sizes: BTreeMap<String, u32>,
@@ -80,7 +89,9 @@ fn succeeded(setup: &Setup, function: &str, body: &[u8]) -> bool {
     }
     serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|answer| {
         answer["isAuthorized"] == json!(true)
-            && answer["context"]["org_id"] == json!(setup.authorizer_org)
+            && answer["context"]["org_id"].as_str().is_some_and(|org| {
+                org == setup.authorizer_org || setup.crowd.iter().any(|(_, _, crowd)| crowd == org)
+            })
             && answer["context"]["scopes"]
                 .as_str()
                 .is_some_and(|scopes| scopes.split(',').any(|scope| scope == "read"))
@@ -222,25 +233,62 @@ async fn cold_start_once(setup: &Setup, binary: &str, route: &str) -> (Duration,
     (init_done - started, latency)
 }
 
+/// The route's reads by a fresh SDK client in a fresh process (`first_reads`), as the functions reach
+/// DynamoDB (the counting proxy, plain HTTP).
+async fn first_reads_once(setup: &Setup, route: &str) -> Duration {
+    let hash = auth::ApiKeySecret::parse(key_for(setup, route))
+        .expect("key")
+        .hash();
+    let output = Command::new(setup.binaries.join("first_reads"))
+        .arg(route)
+        .arg(hash)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", &setup.endpoint)
+        .env("TABLE_NAME", &setup.table)
+        .output()
+        .await
+        .expect("run first_reads");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let ms: f64 = text.trim().parse().unwrap_or_else(|_| {
+        panic!(
+            "first_reads {route}: {text:?} {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    Duration::from_secs_f64(ms / 1e3)
+}
+
 /// Cold starts of every binary, taken in turn (round-robin, so machine noise falls on all alike): for each,
-/// the median init and first response over `runs`.
+/// the median init and first response over `runs`; and in the same turns, the median of each of `reads`
+/// routes' first reads by a fresh client.
 async fn cold_starts(
     setup: &Setup,
     binaries: &[(&str, &str)],
+    reads: &[&str],
     runs: usize,
-) -> Vec<(Duration, Duration)> {
+) -> (Vec<(Duration, Duration)>, Vec<Duration>) {
     let mut samples = vec![(Vec::new(), Vec::new()); binaries.len()];
+    let mut read_samples = vec![Vec::new(); reads.len()];
     for _ in 0..runs {
         for (i, (binary, route)) in binaries.iter().enumerate() {
             let (init, first) = cold_start_once(setup, binary, route).await;
             samples[i].0.push(init);
             samples[i].1.push(first);
         }
+        for (i, route) in reads.iter().enumerate() {
+            read_samples[i].push(first_reads_once(setup, route).await);
+        }
     }
-    samples
+    let medians = samples
         .into_iter()
         .map(|(mut inits, mut firsts)| (median(&mut inits), median(&mut firsts)))
-        .collect()
+        .collect();
+    let read_medians = read_samples.iter_mut().map(|s| median(s)).collect();
+    (medians, read_medians)
 }
 
 /// Requests each instance of section 2 serves before it is timed.
@@ -338,7 +386,8 @@ fn bench_derivation_secret() -> accounts::DerivationSecret {
     accounts::DerivationSecret::new(BENCH_DERIVATION_SECRET).expect("long enough")
 }
 
-async fn prepare() -> Setup {
+/// The bench's table and keys; `crowd_keys` keys of section 7's long tail (0 when it is not measured).
+async fn prepare(crowd_keys: usize) -> Setup {
     let direct =
         std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:8071".to_owned());
     let (endpoint, counter) = counter::start(direct.trim_start_matches("http://").to_owned()).await;
@@ -362,6 +411,31 @@ async fn prepare() -> Setup {
     };
     let (authorizer_key, _) = read_key("Bench authorizer (timed)").await;
     let (counted_key, counted_key_id) = read_key("Bench authorizer (counted)").await;
+    let (cached_key, cached_key_id) = read_key("Bench authorizer (counted, cache on)").await;
+    let (busy_key, _) = read_key("Bench authorizer (busy)").await;
+    // Organisations of their own, filled at once (one task each: DynamoDB Local serves them side by side).
+    let mut crowd = Vec::new();
+    let per_organisation = accounts::MAX_ACTIVE_KEYS - 1;
+    let mut filling = tokio::task::JoinSet::new();
+    for n in 0..crowd_keys.div_ceil(per_organisation) {
+        let store = store.clone();
+        let keys = per_organisation.min(crowd_keys - n * per_organisation);
+        filling.spawn(async move {
+            let (_, principal) =
+                bench_organisation(&store, "Bench crowd", &format!("bench-crowd-{n}"), now).await;
+            let mut made = Vec::new();
+            for i in 0..keys {
+                let read_only = Some(vec!["read".to_owned()]);
+                let name = format!("Bench crowd {n} key {i}");
+                let (key, id) = bench_key(&store, &principal, name, read_only, now).await;
+                made.push((key, id, principal.org_id.clone()));
+            }
+            made
+        });
+    }
+    while let Some(made) = filling.join_next().await {
+        crowd.extend(made.expect("fill a crowd organisation"));
+    }
     let binaries = std::env::var("BENCH_BINARIES")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("target/release"));
@@ -377,6 +451,10 @@ async fn prepare() -> Setup {
         authorizer_key,
         counted_key,
         counted_key_id,
+        cached_key,
+        cached_key_id,
+        busy_key,
+        crowd,
         memory_sizes: memory_size::template_memory_sizes(
             &std::fs::read_to_string("template.yaml").unwrap_or_default(),
         ),
@@ -468,18 +546,27 @@ async fn operations_per_request(
                 .expect("warm-up");
         }
         setup.counter.take();
+        setup.counter.count_queries_by_index(true);
         for _ in 0..COUNTED_REQUESTS {
             api.invoke(route_event(function, key_for(setup, function)))
                 .await
                 .expect("invocation");
         }
-        let per_request: BTreeMap<String, f64> = setup
-            .counter
-            .take()
+        ready_again(&api).await;
+        let counted = setup.counter.take_detailed();
+        setup.counter.count_queries_by_index(false);
+        let per_request: BTreeMap<String, f64> = counted
+            .operations
             .into_iter()
             .map(|(operation, count)| (operation, count as f64 / COUNTED_REQUESTS as f64))
             .collect();
-        let (read_units, write_units) = capacity(function, &per_request);
+        let index_reads = counted
+            .queries_by_index
+            .get(store::schema::KEY_HASH_INDEX)
+            .copied()
+            .unwrap_or(0) as f64
+            / COUNTED_REQUESTS as f64;
+        let (read_units, write_units) = capacity(&per_request, index_reads);
         units.insert(function.to_owned(), (read_units, write_units));
         rows.push(OperationsRow {
             function: function.to_owned(),
@@ -492,19 +579,15 @@ async fn operations_per_request(
     (rows, units)
 }
 
-/// Read and write units per request of `route` from the operations counted per request (items under 1 KB,
-/// the keys list under 4 KB): the key-hash index Query is eventually consistent (0.5 RRU), every other read
-/// is strongly consistent (1 RRU), each written item 1 WRU, 2 inside a transaction: signup's writes 3 items,
-/// an authenticated route's (usage and `last_used_at`) 2.
-fn capacity(route: &str, per_request: &BTreeMap<String, f64>) -> (f64, f64) {
+/// Read and write units per request from the operations counted per request (items under 1 KB, the keys
+/// list under 4 KB), `index_reads` of the `Query`s on the key-hash index (eventually consistent: 0.5 RRU;
+/// fewer than one per request when the authentication cache kept the key); every other read is strongly
+/// consistent (1 RRU), each written item 1 WRU (single `UpdateItem`/`PutItem`), 2 inside a transaction:
+/// signup's writes 3 items.
+fn capacity(per_request: &BTreeMap<String, f64>, index_reads: f64) -> (f64, f64) {
     let count = |operation: &str| per_request.get(operation).copied().unwrap_or(0.0);
-    let authenticated = matches!(route, "account" | "api-keys" | "authorizer");
-    let index_reads = if authenticated { 1.0 } else { 0.0 };
     let reads = 0.5 * index_reads + (count("Query") - index_reads).max(0.0) + count("GetItem");
-    let items_per_transaction = if route == "signup" { 3.0 } else { 2.0 };
-    let writes = count("UpdateItem")
-        + count("PutItem")
-        + 2.0 * items_per_transaction * count("TransactWriteItems");
+    let writes = count("UpdateItem") + count("PutItem") + 2.0 * 3.0 * count("TransactWriteItems");
     (reads, writes)
 }
 
@@ -532,12 +615,19 @@ fn is_read(operation: &str) -> bool {
     READ_OPERATIONS.contains(&operation)
 }
 
-/// One fresh `authorizer` process, no warm-up: `requests` events of the counted key (each must be allowed),
-/// then SIGTERM as Lambda sends it, so its shutdown flush writes what it still holds.
-async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCount {
+/// One fresh `authorizer` process with `AUTH_CACHE_TTL` at `cache_ttl_s` (0: off), no warm-up: `requests`
+/// events of `key` (id `key_id`; each must be allowed), then SIGTERM as Lambda sends it, so its shutdown
+/// flush writes what it still holds.
+async fn authorizer_operations(
+    setup: &Setup,
+    requests: usize,
+    (key, key_id): (&str, &str),
+    cache_ttl_s: f64,
+) -> AuthorizerCount {
     let requests = requests as u64;
     let mut api = RuntimeApi::start().await;
-    let mut child = spawn(setup, "authorizer", &api).await;
+    let ttl = cache_ttl_s.to_string();
+    let mut child = spawn_with(setup, "authorizer", &api, &[("AUTH_CACHE_TTL", &ttl)]).await;
     api.init_done().await.expect("authorizer init");
     setup.counter.take();
     setup.counter.count_queries_by_index(true);
@@ -545,7 +635,7 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
     let started = Instant::now();
     for i in 0..requests {
         let (_, body) = api
-            .invoke(authorizer_event(&setup.counted_key))
+            .invoke(authorizer_event(key))
             .await
             .expect("authorizer invocation");
         assert!(
@@ -555,6 +645,8 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
         );
     }
     let run = started.elapsed();
+    // The last request's after-response writes belong to the run.
+    ready_again(&api).await;
     let running = setup.counter.take_detailed();
     setup.counter.count_queries_by_index(false);
     let index_queries = running
@@ -567,15 +659,13 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
         .is_some_and(|status| status.success());
     let at_shutdown = setup.counter.take();
     let last_day = auth::timestamp(SystemTime::now())[..10].to_owned();
-    let usage_written = setup
-        .store
-        .usage(&setup.authorizer_org, &first_day, &last_day)
-        .await
-        .expect("read the usage")
-        .iter()
-        .filter(|record| record.key_id == setup.counted_key_id)
-        .map(|record| record.requests)
-        .sum();
+    let usage_written = usage_of(
+        setup,
+        &[(key_id, setup.authorizer_org.as_str())],
+        &first_day,
+        &last_day,
+    )
+    .await;
     setup.counter.take();
     let (reads, writes) = split_reads(&running.operations);
     AuthorizerCount {
@@ -588,6 +678,281 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
         at_shutdown,
         clean_exit,
         usage_written,
+        cache_ttl_s,
+    }
+}
+
+/// The requests of `keys` (key id, organisation) in the table from `first_day` to `last_day`, summed over
+/// the instances that counted them.
+async fn usage_of(setup: &Setup, keys: &[(&str, &str)], first_day: &str, last_day: &str) -> u64 {
+    let mut organisations: Vec<&str> = keys.iter().map(|(_, org)| *org).collect();
+    organisations.sort_unstable();
+    organisations.dedup();
+    let mut total = 0;
+    for org in organisations {
+        total += setup
+            .store
+            .usage(org, first_day, last_day)
+            .await
+            .expect("read the usage")
+            .iter()
+            .filter(|record| keys.contains(&(record.key_id.as_str(), org)))
+            .map(|record| record.requests)
+            .sum::<u64>();
+    }
+    total
+}
+
+/// Waits until the instance behind `api` is ready for its next event: every `INVOKE` extension back at
+/// `event/next` after the last invocation handed out (at most 10 s). When it was.
+async fn ready_again(api: &RuntimeApi) -> Option<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let timeline = api.timeline();
+        let last_handed_out = timeline
+            .iter()
+            .rev()
+            .find(|(_, moment)| matches!(moment, Moment::HandedOut(_)))
+            .map(|(when, _)| *when);
+        let back = last_handed_out.and_then(|handed_out| {
+            timeline
+                .iter()
+                .find(|(when, moment)| {
+                    *when > handed_out && matches!(moment, Moment::ExtensionAtNext(_))
+                })
+                .map(|(when, _)| *when)
+        });
+        if back.is_some() || api.invoke_extensions() == 0 || Instant::now() > deadline {
+            return back;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Each invocation of `timeline` handed out at or after `from`: (time to its response, time until the
+/// instance was ready again: its response posted and every `INVOKE` extension back at `event/next`, what
+/// Lambda bills).
+fn billed(timeline: &Timeline, from: Instant) -> Vec<(Duration, Duration)> {
+    let mut out = Vec::new();
+    for (index, (handed_out, moment)) in timeline.iter().enumerate() {
+        let Moment::HandedOut(id) = moment else {
+            continue;
+        };
+        if *handed_out < from {
+            continue;
+        }
+        let later = &timeline[index + 1..];
+        let Some(responded) = later.iter().find_map(|(when, moment)| {
+            matches!(moment, Moment::ResponsePosted(posted) if posted == id).then_some(*when)
+        }) else {
+            continue;
+        };
+        let extension_back = later
+            .iter()
+            .find(|(_, moment)| matches!(moment, Moment::ExtensionAtNext(_)))
+            .map_or(responded, |(when, _)| *when);
+        out.push((
+            responded - *handed_out,
+            responded.max(extension_back) - *handed_out,
+        ));
+    }
+    out
+}
+
+/// Keys of the long tail made for section 7: the cache-full instance sends one request with each, the
+/// long-tail runs use the first [`LONG_TAIL_KEYS`].
+const CROWD_KEYS: usize = 2000;
+/// Keys (and so requests) of each long-tail instance: every request another key's.
+const LONG_TAIL_KEYS: usize = 300;
+/// Fresh instances of each kind (one key, many keys), taken in turn.
+const LONG_TAIL_ROUNDS: usize = 3;
+
+/// A run of `keys` on one fresh, warm authorizer instance with the cache off: [`WARM_UP`] requests of
+/// another key, then the keys' requests in turn, back to back; then SIGTERM. Latencies, billed durations,
+/// operations on the wire and usage written are added to `run`.
+async fn load_run(
+    setup: &Setup,
+    keys: &[(String, String, String)],
+    requests: usize,
+    run: &mut LoadRun,
+    samples: &mut Vec<(Duration, Duration)>,
+) {
+    let mut api = RuntimeApi::start().await;
+    let mut child = spawn_with(setup, "authorizer", &api, &[("AUTH_CACHE_TTL", "0")]).await;
+    api.init_done().await.expect("authorizer init");
+    for _ in 0..WARM_UP {
+        let (_, body) = api
+            .invoke(authorizer_event(&setup.authorizer_key))
+            .await
+            .expect("warm-up");
+        assert!(succeeded(setup, "authorizer", &body));
+    }
+    ready_again(&api).await;
+    setup.counter.take();
+    setup.counter.count_queries_by_index(true);
+    let first_day = auth::timestamp(SystemTime::now())[..10].to_owned();
+    let ids: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|(_, id, org)| (id.as_str(), org.as_str()))
+        .collect();
+    let before = usage_of(setup, &ids, &first_day, &first_day).await;
+    setup.counter.take_detailed();
+    let started = Instant::now();
+    for i in 0..requests {
+        let (key, _, _) = &keys[i % keys.len()];
+        let (_, body) = api
+            .invoke(authorizer_event(key))
+            .await
+            .expect("authorizer invocation");
+        assert!(
+            succeeded(setup, "authorizer", &body),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let ready = ready_again(&api).await.unwrap_or_else(Instant::now);
+    let running = setup.counter.take_detailed();
+    setup.counter.count_queries_by_index(false);
+    samples.extend(billed(&api.timeline(), started));
+    let clean_exit = sigterm_and_wait(&mut child)
+        .await
+        .is_some_and(|status| status.success());
+    let at_shutdown = setup.counter.take();
+    let last_day = auth::timestamp(SystemTime::now())[..10].to_owned();
+    let after = usage_of(setup, &ids, &first_day, &last_day).await;
+    setup.counter.take();
+    run.instances += 1;
+    run.keys = keys.len();
+    run.requests += requests as u64;
+    run.wall_s += (ready - started).as_secs_f64();
+    run.index_queries += running
+        .queries_by_index
+        .get(store::schema::KEY_HASH_INDEX)
+        .copied()
+        .unwrap_or(0);
+    let (reads, writes) = split_reads(&running.operations);
+    for (total, counted) in [
+        (&mut run.reads, reads),
+        (&mut run.writes, writes),
+        (&mut run.at_shutdown, at_shutdown),
+    ] {
+        for (operation, n) in counted {
+            *total.entry(operation).or_default() += n;
+        }
+    }
+    run.clean_exit = (run.requests == requests as u64 || run.clean_exit) && clean_exit;
+    run.usage_written += after.saturating_sub(before);
+}
+
+/// Latency and billed-duration percentiles of a run's samples.
+fn finish_run(run: &mut LoadRun, samples: &[(Duration, Duration)]) {
+    let mut latencies: Vec<Duration> = samples.iter().map(|(latency, _)| *latency).collect();
+    let mut billed: Vec<Duration> = samples.iter().map(|(_, billed)| *billed).collect();
+    latencies.sort();
+    billed.sort();
+    run.p50_ms = millis(percentile(&latencies, 50.0));
+    run.p99_ms = millis(percentile(&latencies, 99.0));
+    run.billed_p50_ms = millis(percentile(&billed, 50.0));
+    run.billed_p99_ms = millis(percentile(&billed, 99.0));
+    run.billed_mean_ms =
+        billed.iter().map(|d| millis(*d)).sum::<f64>() / billed.len().max(1) as f64;
+    run.requests_per_s = run.requests as f64 / run.wall_s.max(f64::EPSILON);
+}
+
+/// Section 7: the long tail against one key (cache off), one busy key against hello (cache on), and the
+/// authorizer's peak RSS with its cache full.
+async fn authorizer_load(setup: &Setup, busy_requests: usize) -> AuthorizerLoad {
+    let long_tail = env_number("BENCH_LONG_TAIL_KEYS", LONG_TAIL_KEYS).min(setup.crowd.len());
+    let (one, many) = (
+        &setup.crowd[..1],
+        &setup.crowd[1..=long_tail.min(setup.crowd.len() - 1)],
+    );
+    let (mut one_key, mut many_keys) = (LoadRun::default(), LoadRun::default());
+    let (mut one_samples, mut many_samples) = (Vec::new(), Vec::new());
+    for _ in 0..env_number("BENCH_LONG_TAIL_ROUNDS", LONG_TAIL_ROUNDS) {
+        load_run(setup, one, many.len(), &mut one_key, &mut one_samples).await;
+        load_run(setup, many, many.len(), &mut many_keys, &mut many_samples).await;
+    }
+    finish_run(&mut one_key, &one_samples);
+    finish_run(&mut many_keys, &many_samples);
+
+    // One busy key with the cache on, its requests taken in turn with hello's.
+    let mut api = RuntimeApi::start().await;
+    let mut authorizer = spawn(setup, "authorizer", &api).await;
+    api.init_done().await.expect("authorizer init");
+    let mut hello_api = RuntimeApi::start().await;
+    let mut hello = spawn(setup, "hello", &hello_api).await;
+    hello_api.init_done().await.expect("hello init");
+    setup.counter.take();
+    setup.counter.count_queries_by_index(true);
+    let started = Instant::now();
+    let (mut latencies, mut hello_latencies) = (Vec::new(), Vec::new());
+    for i in 0..WARM_UP + busy_requests {
+        let (hello_latency, body) = hello_api
+            .invoke(route_event("health", ""))
+            .await
+            .expect("hello");
+        assert!(succeeded(setup, "hello", &body));
+        let (latency, body) = api
+            .invoke(authorizer_event(&setup.busy_key))
+            .await
+            .expect("authorizer");
+        assert!(succeeded(setup, "authorizer", &body));
+        if i >= WARM_UP {
+            latencies.push(latency);
+            hello_latencies.push(hello_latency);
+        }
+    }
+    let run_s = started.elapsed().as_secs_f64();
+    ready_again(&api).await;
+    let counted = setup.counter.take_detailed();
+    setup.counter.count_queries_by_index(false);
+    let hello_peak_rss_kib = peak_rss_kib(&hello);
+    latencies.sort();
+    hello_latencies.sort();
+    let busy_key = BusyKey {
+        cache_ttl_s: auth::AUTH_CACHE_DEFAULT_TTL.as_secs_f64(),
+        requests: busy_requests as u64,
+        p50_ms: millis(percentile(&latencies, 50.0)),
+        p99_ms: millis(percentile(&latencies, 99.0)),
+        hello_p50_ms: millis(percentile(&hello_latencies, 50.0)),
+        hello_p99_ms: millis(percentile(&hello_latencies, 99.0)),
+        index_queries: counted
+            .queries_by_index
+            .get(store::schema::KEY_HASH_INDEX)
+            .copied()
+            .unwrap_or(0),
+        counted_requests: (WARM_UP + busy_requests) as u64,
+        run_s,
+    };
+    let _ = authorizer.kill().await;
+    let _ = hello.kill().await;
+    drop((api, hello_api));
+
+    // The cache full: every crowd key kept (TTL 60 s, the most accepted), then VmHWM.
+    let mut api = RuntimeApi::start().await;
+    let mut child = spawn_with(setup, "authorizer", &api, &[("AUTH_CACHE_TTL", "60")]).await;
+    api.init_done().await.expect("authorizer init");
+    for (key, _, _) in &setup.crowd {
+        let (_, body) = api.invoke(authorizer_event(key)).await.expect("authorizer");
+        assert!(succeeded(setup, "authorizer", &body));
+    }
+    ready_again(&api).await;
+    let cache_full = CacheFull {
+        cache_ttl_s: 60.0,
+        cache_keys: setup.crowd.len(),
+        peak_rss_kib: peak_rss_kib(&child),
+    };
+    let _ = child.kill().await;
+    drop(api);
+    setup.counter.take();
+    AuthorizerLoad {
+        warm_up: WARM_UP,
+        one_key,
+        many_keys,
+        busy_key,
+        hello_peak_rss_kib,
+        cache_full,
     }
 }
 
@@ -595,7 +960,7 @@ async fn authorizer_operations(setup: &Setup, requests: usize) -> AuthorizerCoun
 /// warm requests on one process (run it under BENCH_WRAPPER), then lets the process end normally so a
 /// profiler can write its report.
 async fn profile(function: &str, invocations: usize) {
-    let setup = prepare().await;
+    let setup = prepare(0).await;
     let mut api = RuntimeApi::start().await;
     let mut child = spawn(&setup, function, &api).await;
     api.init_done().await.expect("init");
@@ -716,7 +1081,7 @@ async fn main() {
         }
         Some("memory") => {
             // Sections 3 and 6 alone: the memory sizes, and the units per request their costs need.
-            let setup = prepare().await;
+            let setup = prepare(0).await;
             let (rows, units) = operations_per_request(&setup).await;
             let section = OperationsSection {
                 requests: COUNTED_REQUESTS,
@@ -747,12 +1112,9 @@ async fn main() {
     std::fs::write(&path, json + "\n")
         .unwrap_or_else(|err| panic!("write {}: {err}", path.display()));
     eprintln!("bench: figures written to {}", path.display());
-    let failures = render::authorizer_failures(&figures.authorizer, &figures.policy);
+    let failures = render::all_authorizer_failures(&figures);
     if !failures.is_empty() {
-        eprintln!(
-            "{}",
-            render::authorizer(&figures.authorizer, &figures.policy)
-        );
+        eprintln!("{}", render::authorizer_counts(&figures));
         for failure in &failures {
             eprintln!("bench failed: {failure}");
         }
@@ -766,14 +1128,25 @@ async fn measure() -> BenchFigures {
     let cold_runs = env_number("BENCH_COLD_RUNS", 31);
     let run = run_info();
     let tools = tool_figures();
-    let setup = prepare().await;
+    let setup = prepare(env_number("BENCH_CROWD_KEYS", CROWD_KEYS)).await;
 
     // 1. Cold start.
     let mut binaries = vec![("hello", "health")];
     binaries.extend(FUNCTIONS.iter().map(|f| (*f, *f)));
-    let medians = cold_starts(&setup, &binaries, cold_runs).await;
+    let reads = [("account", "Query + GetItem"), ("authorizer", "Query")];
+    let routes: Vec<&str> = reads.iter().map(|(route, _)| *route).collect();
+    let (medians, read_medians) = cold_starts(&setup, &binaries, &routes, cold_runs).await;
     let cold_start = ColdStartSection {
         runs: cold_runs,
+        first_reads: reads
+            .iter()
+            .zip(&read_medians)
+            .map(|((binary, described), ms)| FirstReads {
+                binary: (*binary).to_owned(),
+                reads: (*described).to_owned(),
+                reads_ms: millis(*ms),
+            })
+            .collect(),
         rows: binaries
             .iter()
             .zip(&medians)
@@ -829,8 +1202,16 @@ async fn measure() -> BenchFigures {
     // 3. DynamoDB operations per request, counted on the wire.
     let (rows, units) = operations_per_request(&setup).await;
 
-    // 3b. The authorizer: one read per request, one write per key per minute, counted on the wire.
-    let authorizer = authorizer_operations(&setup, requests).await;
+    // 3b. The authorizer, cache off: one read per request, two writes per key per minute, counted on the
+    // wire; then cache on (its default TTL): at most one index read per key per TTL.
+    let counted = (setup.counted_key.as_str(), setup.counted_key_id.as_str());
+    let authorizer = authorizer_operations(&setup, requests, counted, 0.0).await;
+    let cached = (setup.cached_key.as_str(), setup.cached_key_id.as_str());
+    let default_ttl = auth::AUTH_CACHE_DEFAULT_TTL.as_secs_f64();
+    let authorizer_cached = authorizer_operations(&setup, requests, cached, default_ttl).await;
+
+    // 7. The long tail against one key, one busy key against hello, the cache full.
+    let authorizer_load = authorizer_load(&setup, requests).await;
 
     // 4. Peak RSS (the routes of section 2 measured theirs there).
     for function in ["health", "signup"] {
@@ -865,6 +1246,8 @@ async fn measure() -> BenchFigures {
         authorizer,
         peak_rss,
         throughput,
+        authorizer_cached: Some(authorizer_cached),
+        authorizer_load: Some(authorizer_load),
         memory_sizes,
         tools,
     }

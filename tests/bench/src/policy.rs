@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::figures::{Budget, Policy};
+use crate::figures::{Budget, Policy, Targets};
 
 /// The longest warm p99 (ms; requests back to back, time inside the function) a user would accept from
 /// each function, and why: the rule picks the cheapest size within it.
@@ -47,8 +47,17 @@ const SAME_COST: f64 = 0.005;
 /// Today's policy, with template.yaml's memory sizes (by binary name).
 pub fn current(template_memory_mb: BTreeMap<String, u32>) -> Policy {
     Policy {
+        // With the cache off, one index read per request; the usage writes of a key per minute per
+        // instance: the day's count and `last_used_at`, two single `UpdateItem`s.
         authorizer_reads_per_request: 1,
-        authorizer_writes_per_key_per_minute: 1,
+        authorizer_writes_per_key_per_minute: 2,
+        targets: Targets {
+            long_tail_p50: 1.2,
+            busy_key_vs_hello_p50: 3.0,
+            cold_start_total: 1.3,
+            init: 1.6,
+            peak_rss: 2.0,
+        },
         peak_rss_target_mib: 32,
         package_target_mib: 5,
         connect_at_init_below_mb: store::CONNECT_AT_INIT_BELOW_MB,
