@@ -191,6 +191,13 @@ fn memories_event(method: &str, key: &str) -> ApiGatewayV2CustomAuthorizerV2Requ
     request
 }
 
+/// The authorizer's decision on `method /v1/memories/{id}` with `key`.
+async fn decide_memories(service: &authorizer::Service, method: &str, key: &str) -> Decision {
+    authorize(service, &memories_event(method, key), SystemTime::now())
+        .await
+        .expect("the authorizer decides")
+}
+
 #[tokio::test]
 async fn a_revoked_key_cannot_delete_memories_while_the_index_still_shows_it_active() {
     let store = fresh_store().await;
@@ -202,34 +209,16 @@ async fn a_revoked_key_cannot_delete_memories_while_the_index_still_shows_it_act
     )
     .await;
     let service = authorizer_service(&store);
-    let delete = authorize(
-        &service,
-        &memories_event("DELETE", &deleter),
-        SystemTime::now(),
-    )
-    .await
-    .expect("decides");
+    let delete = decide_memories(&service, "DELETE", &deleter).await;
     assert!(delete.is_authorized, "allowed before the revocation");
     service_tests::revoke_behind_a_lagging_index(&store, &org.org_id, &deleter_id).await;
-    let delete = authorize(
-        &service,
-        &memories_event("DELETE", &deleter),
-        SystemTime::now(),
-    )
-    .await
-    .expect("decides");
+    let delete = decide_memories(&service, "DELETE", &deleter).await;
     assert!(
         !delete.is_authorized,
         "DELETE is confirmed on the key's base item"
     );
     // The stated window: read and write ride the index's lag (docs/api.md).
-    let read = authorize(
-        &service,
-        &memories_event("GET", &deleter),
-        SystemTime::now(),
-    )
-    .await
-    .expect("decides");
+    let read = decide_memories(&service, "GET", &deleter).await;
     assert!(read.is_authorized);
 }
 
@@ -252,9 +241,7 @@ async fn a_busy_key_reads_the_index_at_most_once_a_second_plus_one_with_the_cach
     log.take();
     let started = std::time::Instant::now();
     for _ in 0..300 {
-        let decision = authorize(&service, &memories_event("GET", &reader), SystemTime::now())
-            .await
-            .expect("decides");
+        let decision = decide_memories(&service, "GET", &reader).await;
         assert!(decision.is_authorized);
     }
     let elapsed_whole_seconds = started.elapsed().as_secs() as usize;
@@ -274,27 +261,13 @@ async fn the_cache_keeps_no_refusal_and_never_answers_a_request_confirmed_on_the
     log.take();
     // Refused for its scope (a write): not kept, so each try reads the index again.
     for _ in 0..3 {
-        let refused = authorize(
-            &service,
-            &memories_event("POST", &reader),
-            SystemTime::now(),
-        )
-        .await
-        .expect("decides");
+        let refused = decide_memories(&service, "POST", &reader).await;
         assert!(!refused.is_authorized);
     }
     assert_eq!(log.take().iter().filter(|op| *op == "Query").count(), 3);
     // Allowed for a read: kept; the scope is still checked on the kept copy.
-    authorize(&service, &memories_event("GET", &reader), SystemTime::now())
-        .await
-        .expect("decides");
-    let refused = authorize(
-        &service,
-        &memories_event("POST", &reader),
-        SystemTime::now(),
-    )
-    .await
-    .expect("decides");
+    decide_memories(&service, "GET", &reader).await;
+    let refused = decide_memories(&service, "POST", &reader).await;
     assert!(!refused.is_authorized, "the scope is checked on a kept key");
     assert_eq!(service.gate.cache.len(), 1);
 }
@@ -310,23 +283,11 @@ async fn a_refusal_on_the_base_item_evicts_the_kept_key() {
     )
     .await;
     let service = cached_service(&store, std::time::Duration::from_secs(60));
-    let read = authorize(
-        &service,
-        &memories_event("GET", &deleter),
-        SystemTime::now(),
-    )
-    .await
-    .expect("decides");
+    let read = decide_memories(&service, "GET", &deleter).await;
     assert!(read.is_authorized);
     assert_eq!(service.gate.cache.len(), 1, "kept");
     service_tests::revoke_behind_a_lagging_index(&store, &org.org_id, &deleter_id).await;
-    let delete = authorize(
-        &service,
-        &memories_event("DELETE", &deleter),
-        SystemTime::now(),
-    )
-    .await
-    .expect("decides");
+    let delete = decide_memories(&service, "DELETE", &deleter).await;
     assert!(
         !delete.is_authorized,
         "confirmed on the base item, never from the cache"
