@@ -102,6 +102,7 @@ pub async fn insert_key_in(
         revoked_at: None,
         replaces: None,
         replaced_by: None,
+        leak: None,
     };
     store.insert_key(&record).await.expect("insert key");
     secret.expose().to_owned()
@@ -148,4 +149,21 @@ pub async fn revoke_behind_a_lagging_index(store: &Store, org_id: &str, key_id: 
         .send()
         .await
         .expect("revoke the base item");
+}
+
+/// An event for the store's write methods called directly (the tests of a transaction's conditions): what
+/// the accounts crate would write with a revocation or a creation.
+pub fn an_event(org_id: &str, event_type: store::EventType) -> store::EventRecord {
+    let now = std::time::SystemTime::now();
+    store::EventRecord {
+        event_id: auth::new_event_id(now).expect("random source"),
+        org_id: org_id.to_owned(),
+        event_type,
+        occurred_at: auth::timestamp(now),
+        actor: store::Actor::Operator,
+        subject: None,
+        changes: "{}".to_owned(),
+        request: None,
+        expires_at_epoch: 4_000_000_000,
+    }
 }

@@ -10,8 +10,8 @@ mod secrets_manager;
 mod tables;
 
 pub use fixtures::{
-    create_key, insert_key, insert_key_in, revoke_behind_a_lagging_index, sign_up, unique_email,
-    Org,
+    an_event, create_key, insert_key, insert_key_in, revoke_behind_a_lagging_index, sign_up,
+    unique_email, Org,
 };
 pub use process::{built_binary, built_binary_of, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy, ObservedCall};

@@ -3,6 +3,8 @@
 
 #[path = "api/account.rs"]
 mod account;
+#[path = "api/activity.rs"]
+mod activity;
 #[path = "api/auth.rs"]
 mod auth;
 #[path = "api/authorizer.rs"]

@@ -1,14 +1,15 @@
 //! `GET /v1/account`: the caller's organisation; `GET /v1/account/usage`: its requests per day and key (scope
-//! `read`).
+//! `read`); `GET /v1/account/events`: its activity log (scope `admin`).
 
 use std::time::SystemTime;
 
-use accounts::UsageQuery;
+use accounts::{EventListRequest, UsageQuery};
 use api_errors::Outcome;
 use auth::{Gate, GateConfig, Scope};
 use config::{ConfigError, Variables};
 use http_envelope::{
-    dispatch, ok, query_parameter, Access, Endpoint, HttpConfig, Matched, Route, TelemetryConfig,
+    dispatch, ok, ok_page, query_parameter, Access, Endpoint, HttpConfig, Matched, Route,
+    TelemetryConfig,
 };
 use lambda_http::{Body, Request, Response};
 
@@ -17,9 +18,11 @@ use lambda_http::{Body, Request, Response};
 pub enum Operation {
     GetAccount,
     GetUsage,
+    ListEvents,
 }
 
 const READ: Access = Access::Scope(Scope::Read);
+const ADMIN: Access = Access::Scope(Scope::Admin);
 
 /// The routes this function serves: the one declaration of their paths, methods, scopes and operations.
 pub const ROUTES: &[Route<Operation>] = &[
@@ -30,6 +33,10 @@ pub const ROUTES: &[Route<Operation>] = &[
     Route {
         path: "/v1/account/usage",
         endpoints: &[Endpoint::get(READ, Operation::GetUsage)],
+    },
+    Route {
+        path: "/v1/account/events",
+        endpoints: &[Endpoint::get(ADMIN, Operation::ListEvents)],
     },
 ];
 
@@ -91,6 +98,15 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
                 to: query_parameter(&request, "to")?,
             };
             ok(&accounts::usage(store, &principal, query, now).await?)
+        }
+        Operation::ListEvents => {
+            let request = EventListRequest {
+                limit: query_parameter(&request, "limit")?,
+                starting_after: query_parameter(&request, "starting_after")?,
+                event_type: query_parameter(&request, "type")?,
+            };
+            let page = accounts::list_events(store, &principal, request, now).await?;
+            ok_page(&page.data, page.has_more)
         }
     }
 }

@@ -3,13 +3,16 @@
 
 use std::time::SystemTime;
 
-use accounts::{IdempotencyKey, KeyDerivation, KeyEdit, NewKeyInput, PageRequest, RollInput};
+use accounts::{
+    IdempotencyKey, KeyDerivation, KeyEdit, NewKeyInput, PageRequest, RollInput, RollRequest,
+};
 use api_errors::{Failure, Outcome};
 use auth::{Gate, GateConfig, Principal, Scope};
 use config::{ConfigError, Variables};
 use http_envelope::{
-    created, dispatch, header_text, json_object, ok, ok_page, query_parameter, Access, ApiError,
-    Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
+    created, dispatch, header_text, json_object, ok, ok_page, query_parameter, request_facts,
+    Access, ApiError, Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig,
+    IDEMPOTENCY_KEY_HEADER,
 };
 use lambda_http::{Body, Request, Response};
 
@@ -100,6 +103,7 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
     let now = SystemTime::now();
     let principal = caller(service, &request, &matched, now).await?;
     let store = &service.gate.store;
+    let facts = request_facts(&request);
     match matched.operation {
         Operation::ListKeys => {
             let page = PageRequest {
@@ -118,6 +122,7 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
                 input,
                 idempotency.as_ref(),
                 &service.derivation,
+                &facts,
                 now,
             )
             .await?;
@@ -126,25 +131,22 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
         Operation::EditKey => {
             let edit = parse_key_edit(&request)?;
             let key_id = matched.parameter("key_id")?;
-            ok(&accounts::edit_key(store, &principal, key_id, edit, now).await?)
+            ok(&accounts::edit_key(store, &principal, key_id, edit, &facts, now).await?)
         }
         Operation::RevokeKey => {
             let key_id = matched.parameter("key_id")?;
-            ok(&accounts::revoke_key(store, &principal, key_id, now).await?)
+            ok(&accounts::revoke_key(store, &principal, key_id, &facts, now).await?)
         }
         Operation::RollKey => {
             let idempotency = idempotency_key(&request)?;
             let input = parse_roll(&request)?;
-            let key = accounts::roll_key(
-                store,
-                &principal,
-                matched.parameter("key_id")?,
+            let roll = RollRequest {
+                key_id: matched.parameter("key_id")?,
                 input,
-                idempotency.as_ref(),
-                &service.derivation,
-                now,
-            )
-            .await?;
+                idempotency: idempotency.as_ref(),
+            };
+            let key = accounts::roll_key(store, &principal, roll, &service.derivation, &facts, now)
+                .await?;
             created(&key)
         }
     }

@@ -7,8 +7,9 @@ use auth::{
     new_key_id, timestamp, AuthError, Environment, KeyDerivation, Principal, Scope, Scopes,
 };
 use serde::Serialize;
-use store::{ApiKeyRecord, Caller, KeyRoom, Store, StoreError};
+use store::{ApiKeyRecord, Caller, EventType, KeyRoom, RequestFacts, Store, StoreError};
 
+use crate::events::{actor_of, key_made, key_ref, new_event};
 use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::{validate, AccountError, ApiKeyView, CreatedKeyView, KeyListView};
 
@@ -114,7 +115,7 @@ pub async fn list_keys(
 /// POST /v1/account/api-keys: a new key with the documented defaults (`"Default Key"`, `live`,
 /// `["read", "write"]`, no expiry). A `test` key cannot create a `live` key.
 ///
-/// One transaction writes the key only if the caller's key is still an active admin key and the
+/// One transaction writes the key and its `api_key.created` event only if the caller's key is still an active admin key and the
 /// organisation is still active (on their base items), and, with an `Idempotency-Key`, only once: a retry
 /// with the same idempotency key and fields gets the first answer again, full key included.
 pub async fn create_key(
@@ -123,6 +124,7 @@ pub async fn create_key(
     input: NewKeyInput,
     idempotency: Option<&IdempotencyKey>,
     derivation: &KeyDerivation,
+    request: &RequestFacts,
     now: SystemTime,
 ) -> Result<CreatedKeyView, AccountError> {
     // Read (from Secrets Manager, on AWS) only by an idempotent request: the first one pays for it.
@@ -192,7 +194,17 @@ pub async fn create_key(
         revoked_at: None,
         replaces: None,
         replaced_by: None,
+        leak: None,
     };
+    let event = new_event(
+        &key.org_id,
+        EventType::KeyCreated,
+        actor_of(principal),
+        Some(key_ref(&key)),
+        key_made(&key),
+        Some(request),
+        now,
+    )?;
     let created = CreatedKeyView::new(&key, &new_key.secret);
     let record = new_key.record(&created, now)?;
     let caller = Caller {
@@ -203,7 +215,7 @@ pub async fn create_key(
     for _ in 0..KEY_CREATION_ATTEMPTS {
         let room = key_room(store, &principal.org_id, environment, now).await?;
         match store
-            .create_key(&key, caller, room, record.as_ref(), now)
+            .create_key(&key, &event, caller, room, record.as_ref(), now)
             .await
         {
             Ok(()) => {
@@ -268,10 +280,16 @@ pub(crate) fn is_staying_admin(key: &ApiKeyRecord, now: SystemTime) -> bool {
 /// The key id a path segment names, percent-decoded (API Gateway decodes path parameters, the local router
 /// does not): `key_` and 1 to 64 base62 characters, or nothing, so `../`, slashes and the like find no key.
 pub(crate) fn canonical_key_id(raw: &str) -> Option<String> {
+    canonical_id("key_", raw)
+}
+
+/// The id of `prefix`'s kind (`key_`, `evt_`) a path segment or query value names, percent-decoded and
+/// checked as [`canonical_key_id`] checks key ids.
+pub(crate) fn canonical_id(prefix: &str, raw: &str) -> Option<String> {
     let decoded = percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .ok()?;
-    let random = decoded.strip_prefix("key_")?;
+    let random = decoded.strip_prefix(prefix)?;
     let ok = (1..=64).contains(&random.len()) && random.bytes().all(|b| b.is_ascii_alphanumeric());
     ok.then(|| decoded.into_owned())
 }

@@ -10,10 +10,13 @@ use auth::{
     new_key_id, parse_timestamp, timestamp, AuthError, KeyDerivation, Principal, Scope, Scopes,
 };
 use serde::Serialize;
+use serde_json::{json, Map, Value};
 use store::{
-    ApiKeyRecord, Caller, KeyChange, RevocationGuard, Rolling, ScopesChange, Store, StoreError,
+    ApiKeyRecord, Caller, EventType, KeyChange, RequestFacts, RevocationGuard, Rolling,
+    ScopesChange, Store, StoreError,
 };
 
+use crate::events::{actor_of, key_ref, new_event};
 use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::keys::{
     canonical_key_id, is_expired, is_staying_admin, key_room, visible_to, KEY_CREATION_ATTEMPTS,
@@ -29,9 +32,17 @@ pub const MAX_ROLL_OVERLAP_HOURS: i64 = 168;
 const SECONDS_PER_HOUR: u64 = 3_600;
 
 /// POST /v1/account/api-keys/{key_id}/roll's fields, types already checked.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RollInput {
     pub expires_in_hours: Option<i64>,
+}
+
+/// A roll as asked: the key (its id as the path names it), the body's fields and the `Idempotency-Key`.
+#[derive(Clone, Copy, Debug)]
+pub struct RollRequest<'a> {
+    pub key_id: &'a str,
+    pub input: RollInput,
+    pub idempotency: Option<&'a IdempotencyKey>,
 }
 
 /// PATCH /v1/account/api-keys/{key_id}'s fields, types already checked; `None` leaves the field as it is.
@@ -99,6 +110,7 @@ pub async fn revoke_key(
     store: &Store,
     principal: &Principal,
     raw_key_id: &str,
+    request: &RequestFacts,
     now: SystemTime,
 ) -> Result<ApiKeyView, AccountError> {
     let revoked_at = timestamp(now);
@@ -108,9 +120,21 @@ pub async fn revoke_key(
             return Ok(ApiKeyView::from_record(&key, now));
         }
         let guard = admin_guard(store, &key, now).await?;
-        let change = KeyChange::Revoke { at: &revoked_at };
+        let change = KeyChange::Revoke {
+            at: &revoked_at,
+            leak: None,
+        };
+        let event = new_event(
+            &key.org_id,
+            EventType::KeyRevoked,
+            actor_of(principal),
+            Some(key_ref(&key)),
+            json!({}),
+            Some(request),
+            now,
+        )?;
         match store
-            .change_key(&key.org_id, &key.key_id, change, guard)
+            .change_key(&key.org_id, &key.key_id, change, guard, &event)
             .await
         {
             Ok(Some(revoked)) => {
@@ -136,6 +160,7 @@ pub async fn edit_key(
     principal: &Principal,
     raw_key_id: &str,
     edit: KeyEdit,
+    request: &RequestFacts,
     now: SystemTime,
 ) -> Result<ApiKeyView, AccountError> {
     let name = edit
@@ -179,6 +204,25 @@ pub async fn edit_key(
                 guard = admin_guard(store, &key, now).await?;
             }
         }
+        let mut changes = Map::new();
+        if let Some(name) = &name {
+            changes.insert("name".to_owned(), json!({"from": key.name, "to": name}));
+        }
+        if let Some(requested) = &requested {
+            changes.insert(
+                "scopes".to_owned(),
+                json!({"from": key.scopes.names(), "to": requested.names()}),
+            );
+        }
+        let event = new_event(
+            &key.org_id,
+            EventType::KeyEdited,
+            actor_of(principal),
+            Some(key_ref(&key)),
+            Value::Object(changes),
+            Some(request),
+            now,
+        )?;
         let now_text = timestamp(now);
         let change = KeyChange::Edit {
             at: &now_text,
@@ -189,7 +233,7 @@ pub async fn edit_key(
             }),
         };
         match store
-            .change_key(&key.org_id, &key.key_id, change, guard)
+            .change_key(&key.org_id, &key.key_id, change, guard, &event)
             .await
         {
             Ok(Some(edited)) => {
@@ -213,12 +257,16 @@ pub async fn edit_key(
 pub async fn roll_key(
     store: &Store,
     principal: &Principal,
-    raw_key_id: &str,
-    input: RollInput,
-    idempotency: Option<&IdempotencyKey>,
+    roll: RollRequest<'_>,
     derivation: &KeyDerivation,
+    request: &RequestFacts,
     now: SystemTime,
 ) -> Result<CreatedKeyView, AccountError> {
+    let RollRequest {
+        key_id: raw_key_id,
+        input,
+        idempotency,
+    } = roll;
     // Read (from Secrets Manager, on AWS) only by an idempotent request: the first one pays for it.
     let secret = match idempotency {
         Some(_) => Some(derivation.secret().await?),
@@ -287,7 +335,20 @@ pub async fn roll_key(
         revoked_at: None,
         replaces: Some(rolled.key_id.clone()),
         replaced_by: None,
+        leak: None,
     };
+    let event = new_event(
+        &rolled.org_id,
+        EventType::KeyRolled,
+        actor_of(principal),
+        Some(key_ref(&rolled)),
+        json!({
+            "successor": {"key_id": successor.key_id, "key_prefix": successor.key_prefix},
+            "expires_at": {"from": rolled.expires_at, "to": rolled_key_expires_at},
+        }),
+        Some(request),
+        now,
+    )?;
     let created = CreatedKeyView::new(&successor, &new_key.secret);
     let record = new_key.record(&created, now)?;
     let now_text = timestamp(now);
@@ -306,7 +367,13 @@ pub async fn roll_key(
             room,
         };
         match store
-            .roll_key(rolling, caller(principal, &now_text), record.as_ref(), now)
+            .roll_key(
+                rolling,
+                &event,
+                caller(principal, &now_text),
+                record.as_ref(),
+                now,
+            )
             .await
         {
             Ok(()) => {

@@ -4,8 +4,10 @@
 use std::time::SystemTime;
 
 use auth::{new_key_id, timestamp, ApiKeySecret, Environment, Scopes};
-use store::{ApiKeyRecord, Store};
+use serde_json::json;
+use store::{Actor, ApiKeyRecord, EventType, Store};
 
+use crate::events::{key_made, key_ref, new_event};
 use crate::{AccountError, CreatedKeyView};
 
 /// The name of a key an operator mints.
@@ -13,7 +15,8 @@ pub const OPERATOR_KEY_NAME: &str = "Operator Key";
 
 /// A new live admin key with no expiry for the organisation `org_id`, shown this once (like every key at its
 /// creation). It is stored only as its hash; the organisation's key limit does not apply (a way back in must
-/// not be refused for being one key too many).
+/// not be refused for being one key too many). Its `api_key.minted` event (actor `operator`) is written with
+/// it, so the organisation sees where the key came from.
 pub async fn mint_admin_key(
     store: &Store,
     org_id: &str,
@@ -40,18 +43,47 @@ pub async fn mint_admin_key(
         revoked_at: None,
         replaces: None,
         replaced_by: None,
+        leak: None,
     };
-    store.insert_key(&key).await?;
+    let event = new_event(
+        &key.org_id,
+        EventType::KeyMinted,
+        Actor::Operator,
+        Some(key_ref(&key)),
+        key_made(&key),
+        None,
+        now,
+    )?;
+    store.mint_key(&key, &event).await?;
     Ok(CreatedKeyView::new(&key, &secret))
 }
 
-/// Turns the organisation `org_id` off (every key refused with `organization_inactive`) or on again.
+/// Turns the organisation `org_id` off (every key refused with `organization_inactive`) or on again, with its
+/// `organization.deactivated` / `organization.reactivated` event in the flag's own transaction (none when
+/// it already was so).
 pub async fn set_organization_active(
     store: &Store,
     org_id: &str,
     active: bool,
+    now: SystemTime,
 ) -> Result<(), AccountError> {
-    if store.set_organization_active(org_id, active).await? {
+    let event_type = match active {
+        true => EventType::OrganizationReactivated,
+        false => EventType::OrganizationDeactivated,
+    };
+    let event = new_event(
+        org_id,
+        event_type,
+        Actor::Operator,
+        None,
+        json!({}),
+        None,
+        now,
+    )?;
+    if store
+        .set_organization_active(org_id, active, &event)
+        .await?
+    {
         Ok(())
     } else {
         Err(AccountError::AccountNotFound)

@@ -5,8 +5,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth::{new_key_id, random_id, timestamp, Environment, KeyDerivation, Principal, Scopes};
 use serde::Serialize;
-use store::{ApiKeyRecord, OrganizationRecord, SignupAllowance, Store, StoreError};
+use serde_json::json;
+use store::{
+    Actor, ApiKeyRecord, EventType, NewOrganization, OrganizationRecord, RequestFacts,
+    SignupAllowance, Store, StoreError,
+};
 
+use crate::events::{key_made, key_ref, new_event};
 use crate::idempotency::{earlier_outcome, twin_outcome, Claim, IdempotencyKey, NewKey};
 use crate::{
     validate, AccountError, AccountView, CreatedKeyView, Plan, SignupView, DEFAULT_KEY_NAME,
@@ -22,10 +27,11 @@ pub struct SignupInput {
 }
 
 /// Where a signup comes from, and how many signups one source may make an hour (`None`: no limit).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SignupOrigin {
-    /// The client's address as API Gateway saw it (`requestContext.http.sourceIp`, never a header).
-    pub address: Option<IpAddr>,
+    /// The request, its client's address as API Gateway saw it (`requestContext.http.sourceIp`, never a
+    /// header): counted against the limit, kept with the `signup` event.
+    pub request: RequestFacts,
     pub per_hour: Option<u64>,
 }
 
@@ -107,13 +113,23 @@ pub async fn signup(
         revoked_at: None,
         replaces: None,
         replaced_by: None,
+        leak: None,
     };
+    let event = new_event(
+        &org.org_id,
+        EventType::Signup,
+        Actor::Signup,
+        Some(key_ref(&key)),
+        json!({"organization": {"name": org.name, "plan_id": org.plan_id}, "key": key_made(&key)}),
+        Some(&origin.request),
+        now,
+    )?;
     let signed_up = SignupView {
         account: AccountView::from_record(&org),
         api_key: CreatedKeyView::new(&key, secret),
     };
     let record = new_key.record(&signed_up, now)?;
-    let source = signup_source(origin.address);
+    let source = signup_source(origin.request.source_ip);
     let (hour, next_hour) = utc_hour(now);
     let allowance = origin.per_hour.map(|per_hour| SignupAllowance {
         source: &source,
@@ -124,9 +140,12 @@ pub async fn signup(
     });
     match store
         .create_organization(
-            &org,
-            &email.normalised,
-            &key,
+            NewOrganization {
+                org: &org,
+                normalised_email: &email.normalised,
+                first_key: &key,
+                event: &event,
+            },
             record.as_ref(),
             allowance,
             now,

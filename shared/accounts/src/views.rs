@@ -48,6 +48,18 @@ pub struct ApiKeyView {
     pub replaces: Option<String>,
     /// The key this one was rolled into (it stops working at `expires_at`).
     pub replaced_by: Option<String>,
+    /// Why it was revoked: `requested` (by a key of the organisation) or `leaked` (found in public by
+    /// secret scanning); `null` while not revoked.
+    pub revoked_reason: Option<String>,
+    /// Where a leaked key was found, as the report said; `null` unless `revoked_reason` is `leaked`.
+    pub leak: Option<LeakView>,
+}
+
+/// Where a leaked key was found.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LeakView {
+    pub url: Option<String>,
+    pub source: Option<String>,
 }
 
 /// A page of the key list, Stripe's way: `has_more` beside `data`.
@@ -141,6 +153,15 @@ impl ApiKeyView {
             revoked_at: key.revoked_at.clone(),
             replaces: key.replaces.clone(),
             replaced_by: key.replaced_by.clone(),
+            revoked_reason: match (&key.leak, key.is_active) {
+                (Some(_), _) => Some("leaked".to_owned()),
+                (None, false) => Some("requested".to_owned()),
+                (None, true) => None,
+            },
+            leak: key.leak.as_ref().map(|leak| LeakView {
+                url: leak.url.clone(),
+                source: leak.source.clone(),
+            }),
         }
     }
 }

@@ -61,6 +61,8 @@ impl From<Scope> for Requirement {
 pub struct Principal {
     pub org_id: String,
     pub key_id: String,
+    /// The key's visible prefix: how the activity log names the key that made a change.
+    pub key_prefix: String,
     pub environment: Environment,
     pub scopes: Scopes,
 }
@@ -161,6 +163,7 @@ fn check(record: &ApiKeyRecord, required: Scope, now: SystemTime) -> Result<Prin
     Ok(Principal {
         org_id: record.org_id.clone(),
         key_id: record.key_id.clone(),
+        key_prefix: record.key_prefix.clone(),
         environment: record.environment,
         scopes: record.scopes.clone(),
     })

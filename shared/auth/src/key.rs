@@ -215,6 +215,16 @@ pub fn random_id(prefix: &str) -> Result<String, KeyGenerationError> {
 /// sort by creation until the year 8800) and 12 random base62 characters (71 bits). Keys are stored under
 /// their id, so DynamoDB returns an organisation's keys newest first and a page of the list is one query.
 pub fn new_key_id(now: std::time::SystemTime) -> Result<String, KeyGenerationError> {
+    time_sortable_id("key", now)
+}
+
+/// A new event id: `evt_`, then the same time-sortable form as a key id, so an organisation's events sort by
+/// when they happened.
+pub fn new_event_id(now: std::time::SystemTime) -> Result<String, KeyGenerationError> {
+    time_sortable_id("evt", now)
+}
+
+fn time_sortable_id(kind: &str, now: std::time::SystemTime) -> Result<String, KeyGenerationError> {
     let mut millis = now
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
@@ -225,7 +235,7 @@ pub fn new_key_id(now: std::time::SystemTime) -> Result<String, KeyGenerationErr
         millis /= 62;
     }
     let time: String = time.iter().map(|&b| char::from(b)).collect();
-    Ok(format!("key_{time}{}", random_base62(12)?))
+    Ok(format!("{kind}_{time}{}", random_base62(12)?))
 }
 
 /// `len` base62 characters from the OS CSPRNG.

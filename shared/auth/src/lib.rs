@@ -22,8 +22,8 @@ pub use credentials::presented_key;
 pub use derivation::{DerivationUnavailable, KeyDerivation, StoredSecret};
 pub use gate::{Gate, GateConfig};
 pub use key::{
-    new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret, KeyGenerationError,
-    KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
+    new_event_id, new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret,
+    KeyGenerationError, KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
 };
 pub use meter::{UsageMeter, UsageWrites};
 pub use required::{route_rule, scope_by_method, RouteRule, ROUTE_SCOPES};

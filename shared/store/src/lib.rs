@@ -4,6 +4,7 @@
 //! that keeps the data consistent) can be read in one file.
 
 mod client;
+mod events;
 mod lifecycle;
 mod records;
 pub mod schema;
@@ -19,16 +20,18 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 
+pub use access::RequestFacts;
 pub use client::{
     aws_trust_context, build_client, client_config, connect_at_init, open_connection, sdk_config,
     ClientSettings, StoreConfig, TrustRoots, AWS_ROOT_CERTIFICATES, CONNECT_AT_INIT_BELOW_MB,
 };
+pub use events::{Actor, EventFilter, EventPage, EventRecord, EventType, KeyRef, EVENT_RETENTION};
 pub use lifecycle::{KeyChange, KeyPage, Rolling, ScopesChange};
 use records::{
     email_partition, idempotency_partition, key_sort, org_partition, EMAIL_SORT, IDEMPOTENCY_SORT,
     KEY_SORT_PREFIX, ORG_SORT,
 };
-pub use records::{ApiKeyRecord, IdempotencyRecord, Item, OrganizationRecord};
+pub use records::{ApiKeyRecord, IdempotencyRecord, Item, Leak, OrganizationRecord};
 use schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
 pub use usage::{UsageRecord, UsageTotals, USAGE_RETENTION, USAGE_WRITE_INTERVAL};
 
@@ -170,6 +173,16 @@ pub struct KeyRoom {
     pub below: u64,
 }
 
+/// What a signup writes: the organisation, the reservation of its email (under `normalised_email`, the form
+/// two addresses are compared in), its first key and its `signup` event.
+#[derive(Clone, Copy, Debug)]
+pub struct NewOrganization<'a> {
+    pub org: &'a OrganizationRecord,
+    pub normalised_email: &'a str,
+    pub first_key: &'a ApiKeyRecord,
+    pub event: &'a EventRecord,
+}
+
 /// Who is making a change, to be confirmed on their key's base item inside the change's transaction.
 #[derive(Clone, Copy, Debug)]
 pub struct Caller<'a> {
@@ -188,6 +201,9 @@ pub enum RevocationGuard {
     /// The key is an active admin key and another active admin key was seen while the organisation's
     /// `admin_revocations` counter was this value; the revocation commits only if it still is.
     AdminCounterIs(u64),
+    /// The key is a staying admin key revoked whatever else holds (it leaked): the counter moves without a
+    /// condition, so a guarded change that counted on this key as the other admin key reads again.
+    BumpAdminCounter,
 }
 
 /// The service's DynamoDB table, with a client built once per cold start.
@@ -226,20 +242,23 @@ impl Store {
         &self.table
     }
 
-    /// Writes a new organisation, the reservation of its email (under `normalised_email`, the form two
-    /// addresses are compared in), its first key, for an idempotent signup its
+    /// Writes a new organisation ([`NewOrganization`]), for an idempotent signup its
     /// idempotency record and, under an `allowance`, one more signup on its source's counter for the hour
     /// (refused at the limit: [`StoreError::SignupLimitReached`]), in one transaction: all or none, so a
     /// replay or a refused signup counts nothing.
     pub async fn create_organization(
         &self,
-        org: &OrganizationRecord,
-        normalised_email: &str,
-        first_key: &ApiKeyRecord,
+        signup: NewOrganization<'_>,
         idempotency: Option<&IdempotencyRecord>,
         allowance: Option<SignupAllowance<'_>>,
         now: SystemTime,
     ) -> Result<(), StoreError> {
+        let NewOrganization {
+            org,
+            normalised_email,
+            first_key,
+            event,
+        } = signup;
         let email_item = Item::from([
             (
                 PARTITION_KEY.to_owned(),
@@ -255,6 +274,7 @@ impl Store {
         transaction.push(self.put_new(org.to_item())?, Refusal::AlreadyExists);
         transaction.push(self.put_new(email_item)?, Refusal::EmailTaken);
         transaction.push(self.put_new(first_key.to_item())?, Refusal::AlreadyExists);
+        transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
         if let Some(record) = idempotency {
             transaction.push(
                 self.put_idempotency_record(record, now)?,
@@ -327,7 +347,7 @@ impl Store {
         Ok(TransactWriteItem::builder().update(counter).build())
     }
 
-    /// Stores a new key, in one transaction with what makes it allowed: the calling key is still active,
+    /// Stores a new key and its event, in one transaction with what makes it allowed: the calling key is still active,
     /// unexpired and holds `caller.scope` (on its base item, so a revocation the key-hash index has not seen
     /// yet still stops it), the organisation is active and its counter of the key's environment's
     /// creations, which the write bumps, is still below `room.below` (so creations racing near the key limit
@@ -336,6 +356,7 @@ impl Store {
     pub async fn create_key(
         &self,
         key: &ApiKeyRecord,
+        event: &EventRecord,
         caller: Caller<'_>,
         room: KeyRoom,
         idempotency: Option<&IdempotencyRecord>,
@@ -344,6 +365,7 @@ impl Store {
         let counter = self.creation_counter(&key.org_id, room)?;
         let mut transaction = Transaction::default();
         transaction.push(self.put_new(key.to_item())?, Refusal::AlreadyExists);
+        transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
         transaction.push(
             self.caller_check(&key.org_id, caller)?,
             Refusal::CallerRefused,
@@ -521,9 +543,8 @@ impl Store {
         }
     }
 
-    /// Stores a key as it is, with no check but that it is new: an operator's minted key
-    /// (`accounts::mint_admin_key`), and the tests' states no route can make; the routes create keys with
-    /// [`Store::create_key`].
+    /// Stores a key as it is, with no check but that it is new: the tests' states no route can make; the
+    /// routes create keys with [`Store::create_key`], an operator with [`Store::mint_key`].
     pub async fn insert_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let result = self
             .client
@@ -547,8 +568,22 @@ impl Store {
         }
     }
 
-    /// Turns an organisation on or off, on its item and on the copy each of its keys carries; `false` when
-    /// there is no such organisation.
+    /// Stores an operator's minted key with its event, in one transaction.
+    pub async fn mint_key(
+        &self,
+        key: &ApiKeyRecord,
+        event: &EventRecord,
+    ) -> Result<(), StoreError> {
+        let mut transaction = Transaction::default();
+        transaction.push(self.put_new(key.to_item())?, Refusal::AlreadyExists);
+        transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
+        self.transact("TransactWriteItems(mint key)", transaction)
+            .await
+    }
+
+    /// Turns an organisation on or off: its item's flag with `event` in one transaction (when the flag
+    /// changes; none when it already was so), then the copy each of its keys carries (always, so a run
+    /// stopped half-way is finished by the next). `false` when there is no such organisation.
     ///
     /// There is no public route for this: it is an operator's action (the `operator` tool, and the tests'),
     /// kept here so that the copy on the keys can never be forgotten.
@@ -556,31 +591,45 @@ impl Store {
         &self,
         org_id: &str,
         active: bool,
+        event: &EventRecord,
     ) -> Result<bool, StoreError> {
-        if self.get_organization(org_id).await?.is_none() {
+        let Some(org) = self.get_organization(org_id).await? else {
             return Ok(false);
+        };
+        if org.is_active != active {
+            let flag = Update::builder()
+                .table_name(&self.table)
+                .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+                .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+                .update_expression("SET is_active = :flag")
+                .condition_expression("attribute_exists(#pk) AND is_active <> :flag")
+                .expression_attribute_names("#pk", PARTITION_KEY)
+                .expression_attribute_values(":flag", AttributeValue::Bool(active))
+                .build()
+                .map_err(build_error)?;
+            let mut transaction = Transaction::default();
+            // Refused: another operator made the same change a moment ago (with its own event).
+            transaction.push(
+                TransactWriteItem::builder().update(flag).build(),
+                Refusal::Contended,
+            );
+            transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
+            match self
+                .transact("TransactWriteItems(organisation flag)", transaction)
+                .await
+            {
+                Ok(()) | Err(StoreError::Contended) => {}
+                Err(err) => return Err(err),
+            }
         }
-        let mut targets = vec![ORG_SORT.to_owned()];
-        targets.extend(
-            self.list_keys(org_id)
-                .await?
-                .iter()
-                .map(|k| key_sort(&k.key_id)),
-        );
-        for sort in targets {
-            let attribute = if sort == ORG_SORT {
-                "is_active"
-            } else {
-                "org_is_active"
-            };
+        for key in self.list_keys(org_id).await? {
             self.client
                 .update_item()
                 .table_name(&self.table)
                 .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-                .key(SORT_KEY, AttributeValue::S(sort))
-                .update_expression("SET #flag = :flag")
+                .key(SORT_KEY, AttributeValue::S(key_sort(&key.key_id)))
+                .update_expression("SET org_is_active = :flag")
                 .condition_expression("attribute_exists(#pk)")
-                .expression_attribute_names("#flag", attribute)
                 .expression_attribute_names("#pk", PARTITION_KEY)
                 .expression_attribute_values(":flag", AttributeValue::Bool(active))
                 .send()

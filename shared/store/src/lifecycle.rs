@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use access::{Environment, Scope, Scopes};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
+use crate::records::LEAKED_REASON;
 use crate::records::{key_sort, org_partition, scopes_value, KEY_SORT_PREFIX, ORG_SORT};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::{
-    build_error, unavailable, ApiKeyRecord, Caller, IdempotencyRecord, KeyRoom, Refusal,
-    RevocationGuard, Store, StoreError, Transaction, CALLER_CONDITION,
+    build_error, unavailable, ApiKeyRecord, Caller, EventRecord, IdempotencyRecord, KeyRoom, Leak,
+    Refusal, RevocationGuard, Store, StoreError, Transaction, CALLER_CONDITION,
 };
 
 /// One page of an organisation's keys, newest first.
@@ -26,7 +27,8 @@ pub struct KeyPage {
 #[derive(Debug, Clone, Copy)]
 pub enum KeyChange<'a> {
     /// Mark it inactive and stamp the time (the record stays, for the audit trail); only an active key.
-    Revoke { at: &'a str },
+    /// With a `leak`, the key is marked revoked as leaked, with where it was found.
+    Revoke { at: &'a str, leak: Option<&'a Leak> },
     /// Rename it and/or set its scopes; only a key still active and unexpired at `at`.
     Edit {
         at: &'a str,
@@ -71,12 +73,29 @@ impl KeyChange<'_> {
         let mut values = HashMap::new();
         let mut condition = "attribute_exists(#pk)".to_owned();
         let update = match self {
-            KeyChange::Revoke { at } => {
+            KeyChange::Revoke { at, leak } => {
                 condition.push_str(" AND is_active = :true");
                 values.insert(":true".to_owned(), AttributeValue::Bool(true));
                 values.insert(":false".to_owned(), AttributeValue::Bool(false));
                 values.insert(":now".to_owned(), AttributeValue::S((*at).to_owned()));
-                "SET is_active = :false, revoked_at = :now".to_owned()
+                let mut sets = vec!["is_active = :false", "revoked_at = :now"];
+                if let Some(leak) = leak {
+                    values.insert(
+                        ":reason".to_owned(),
+                        AttributeValue::S(LEAKED_REASON.to_owned()),
+                    );
+                    sets.push("revoked_reason = :reason");
+                    for (set, placeholder, value) in [
+                        ("leak_url = :leak_url", ":leak_url", &leak.url),
+                        ("leak_source = :leak_source", ":leak_source", &leak.source),
+                    ] {
+                        if let Some(value) = value {
+                            values.insert(placeholder.to_owned(), AttributeValue::S(value.clone()));
+                            sets.push(set);
+                        }
+                    }
+                }
+                format!("SET {}", sets.join(", "))
             }
             KeyChange::Edit { at, name, scopes } => {
                 condition.push_str(
@@ -173,13 +192,14 @@ impl Store {
         Ok(KeyPage { keys, has_more })
     }
 
-    /// Rolls a key in one transaction: stores its successor, sets the rolled key's `expires_at` and
+    /// Rolls a key in one transaction: stores its successor and the roll's event, sets the rolled key's `expires_at` and
     /// `replaced_by` only if it is still active, unexpired and never rolled, and checks the calling key
     /// (active admin, on its base item; folded into the rolled key's own condition when it rolls itself),
     /// the organisation (active) and, for an idempotent request, that its record is new.
     pub async fn roll_key(
         &self,
         rolling: Rolling<'_>,
+        event: &EventRecord,
         caller: Caller<'_>,
         idempotency: Option<&IdempotencyRecord>,
         now: SystemTime,
@@ -228,6 +248,7 @@ impl Store {
             self.put_new(rolling.successor.to_item())?,
             Refusal::AlreadyExists,
         );
+        transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
         transaction.push(
             TransactWriteItem::builder()
                 .update(rolled.build().map_err(build_error)?)
@@ -257,7 +278,7 @@ impl Store {
         self.transact("TransactWriteItems(roll)", transaction).await
     }
 
-    /// Changes one key and returns its new state.
+    /// Changes one key, with its event in the same transaction, and returns its new state.
     ///
     /// Returns `Ok(None)` when the key is not in the state the change was decided on (gone, revoked
     /// meanwhile, its scopes changed) and [`StoreError::Contended`] when the guard's counter moved: the
@@ -270,74 +291,55 @@ impl Store {
         key_id: &str,
         change: KeyChange<'_>,
         guard: RevocationGuard,
+        event: &EventRecord,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
         let expression = change.expression();
-        match guard {
-            RevocationGuard::None => {
-                let result = self
-                    .client
-                    .update_item()
-                    .table_name(&self.table)
-                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
-                    .update_expression(expression.update)
-                    .condition_expression(expression.condition)
-                    .set_expression_attribute_names(Some(expression.names))
-                    .set_expression_attribute_values(Some(expression.values))
-                    .return_values(ReturnValue::AllNew)
-                    .send()
-                    .await;
-                match result {
-                    Ok(output) => output.attributes().map(ApiKeyRecord::from_item).transpose(),
-                    Err(err)
-                        if err
-                            .as_service_error()
-                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                    {
-                        Ok(None)
-                    }
-                    Err(err) => Err(unavailable("UpdateItem(key)", err)),
-                }
-            }
-            RevocationGuard::AdminCounterIs(seen) => {
-                let key_update = Update::builder()
-                    .table_name(&self.table)
-                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-                    .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
-                    .update_expression(expression.update)
-                    .condition_expression(expression.condition)
-                    .set_expression_attribute_names(Some(expression.names))
-                    .set_expression_attribute_values(Some(expression.values));
-                let counter_update = Update::builder()
-                    .table_name(&self.table)
-                    .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
-                    .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
-                    .update_expression("SET admin_revocations = admin_revocations + :one")
+        let key_update = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+            .key(SORT_KEY, AttributeValue::S(key_sort(key_id)))
+            .update_expression(expression.update)
+            .condition_expression(expression.condition)
+            .set_expression_attribute_names(Some(expression.names))
+            .set_expression_attribute_values(Some(expression.values));
+        let mut transaction = Transaction::default();
+        transaction.push(
+            TransactWriteItem::builder()
+                .update(key_update.build().map_err(build_error)?)
+                .build(),
+            Refusal::KeyChanged,
+        );
+        transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
+        let counter = Update::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
+            .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+            .update_expression("SET admin_revocations = admin_revocations + :one")
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()));
+        let counter = match guard {
+            RevocationGuard::None => None,
+            RevocationGuard::AdminCounterIs(seen) => Some(
+                counter
                     .condition_expression("admin_revocations = :seen")
-                    .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string()));
-                let mut transaction = Transaction::default();
-                transaction.push(
-                    TransactWriteItem::builder()
-                        .update(key_update.build().map_err(build_error)?)
-                        .build(),
-                    Refusal::KeyChanged,
-                );
-                transaction.push(
-                    TransactWriteItem::builder()
-                        .update(counter_update.build().map_err(build_error)?)
-                        .build(),
-                    Refusal::Contended,
-                );
-                match self
-                    .transact("TransactWriteItems(key change)", transaction)
-                    .await
-                {
-                    Ok(()) => self.get_key(org_id, key_id).await,
-                    Err(StoreError::KeyChanged) => Ok(None),
-                    Err(err) => Err(err),
-                }
-            }
+                    .expression_attribute_values(":seen", AttributeValue::N(seen.to_string())),
+            ),
+            RevocationGuard::BumpAdminCounter => Some(counter),
+        };
+        if let Some(counter) = counter {
+            transaction.push(
+                TransactWriteItem::builder()
+                    .update(counter.build().map_err(build_error)?)
+                    .build(),
+                Refusal::Contended,
+            );
+        }
+        match self
+            .transact("TransactWriteItems(key change)", transaction)
+            .await
+        {
+            Ok(()) => self.get_key(org_id, key_id).await,
+            Err(StoreError::KeyChanged) => Ok(None),
+            Err(err) => Err(err),
         }
     }
 
@@ -349,8 +351,12 @@ impl Store {
         key_id: &str,
         revoked_at: &str,
         guard: RevocationGuard,
+        event: &EventRecord,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.change_key(org_id, key_id, KeyChange::Revoke { at: revoked_at }, guard)
-            .await
+        let change = KeyChange::Revoke {
+            at: revoked_at,
+            leak: None,
+        };
+        self.change_key(org_id, key_id, change, guard, event).await
     }
 }

@@ -75,7 +75,22 @@ pub struct ApiKeyRecord {
     pub replaces: Option<String>,
     /// The key this one was rolled into: a key is rolled once.
     pub replaced_by: Option<String>,
+    /// Set when the key was revoked because it was found in public: where, as the report said.
+    pub leak: Option<Leak>,
 }
+
+/// Where a leaked key was found, as a secret-scanning report said (GitHub signs the report, not these
+/// values' meaning: shown as text, never followed by the service).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Leak {
+    /// The public URL of the commit, issue or page the key was found in.
+    pub url: Option<String>,
+    /// The kind of place (`commit`, `issue_comment`, ...).
+    pub source: Option<String>,
+}
+
+/// The `revoked_reason` attribute of a key revoked as leaked (absent: revoked on request).
+pub(crate) const LEAKED_REASON: &str = "leaked";
 
 impl std::fmt::Debug for ApiKeyRecord {
     // The hash stays out of logs and panic messages too.
@@ -237,6 +252,14 @@ impl ApiKeyRecord {
                 item.insert(name.to_owned(), s(value));
             }
         }
+        if let Some(leak) = &self.leak {
+            item.insert("revoked_reason".to_owned(), s(LEAKED_REASON));
+            for (name, value) in [("leak_url", &leak.url), ("leak_source", &leak.source)] {
+                if let Some(value) = value {
+                    item.insert(name.to_owned(), s(value));
+                }
+            }
+        }
         item
     }
 
@@ -272,6 +295,14 @@ impl ApiKeyRecord {
             revoked_at: optional_string(item, "revoked_at")?,
             replaces: optional_string(item, "replaces")?,
             replaced_by: optional_string(item, "replaced_by")?,
+            leak: match optional_string(item, "revoked_reason")?.as_deref() {
+                None => None,
+                Some(LEAKED_REASON) => Some(Leak {
+                    url: optional_string(item, "leak_url")?,
+                    source: optional_string(item, "leak_source")?,
+                }),
+                Some(_) => return Err(corrupt("revoked_reason")),
+            },
         })
     }
 }
@@ -380,12 +411,25 @@ mod tests {
             revoked_at: None,
             replaces: None,
             replaced_by: None,
+            leak: None,
         }
     }
 
     #[test]
     fn a_key_item_reads_back_as_the_record_it_was_written_from() {
         assert_eq!(ApiKeyRecord::from_item(&key().to_item()).ok(), Some(key()));
+        let leaked = ApiKeyRecord {
+            is_active: false,
+            leak: Some(Leak {
+                url: Some("https://github.com/o/r/blob/main/.env".to_owned()),
+                source: None,
+            }),
+            ..key()
+        };
+        assert_eq!(
+            ApiKeyRecord::from_item(&leaked.to_item()).ok(),
+            Some(leaked)
+        );
     }
 
     #[test]

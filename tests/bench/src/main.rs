@@ -485,6 +485,7 @@ async fn bench_organisation(
     let principal = Principal {
         org_id: signup.account.org_id,
         key_id: signup.api_key.id,
+        key_prefix: signup.api_key.key_prefix,
         environment: Environment::Live,
         scopes: Scopes::all(),
     };
@@ -510,6 +511,7 @@ async fn bench_key(
         input,
         None,
         &accounts::KeyDerivation::Value(bench_derivation_secret()),
+        &store::RequestFacts::default(),
         now,
     )
     .await

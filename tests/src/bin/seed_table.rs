@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use accounts::{DerivationSecret, IdempotencyKey, NewKeyInput, RollInput, SignupInput, SignupView};
 use auth::{Environment, Principal, Scope, Scopes, UsageMeter};
 use lambda_http::http::{header::AUTHORIZATION, HeaderMap, HeaderValue};
+use store::RequestFacts;
 use store::{build_client, schema, ClientSettings, Store};
 
 /// The derivation secret the seeded idempotency records are made with (the drill never derives keys).
@@ -40,6 +41,7 @@ fn principal_of(signup: &SignupView) -> Principal {
     Principal {
         org_id: signup.account.org_id.clone(),
         key_id: signup.api_key.id.clone(),
+        key_prefix: signup.api_key.key_prefix.clone(),
         environment: Environment::Live,
         scopes: Scopes::all(),
     }
@@ -144,28 +146,44 @@ async fn main() {
         for (index, input) in inputs.into_iter().enumerate() {
             // The first key of each organisation is created with an Idempotency-Key.
             let key = (index == 0).then(|| idempotency(10 + number));
-            let view =
-                accounts::create_key(&store, principal, input, key.as_ref(), &derivation, now)
-                    .await
-                    .expect("create a key");
+            let view = accounts::create_key(
+                &store,
+                principal,
+                input,
+                key.as_ref(),
+                &derivation,
+                &RequestFacts::default(),
+                now,
+            )
+            .await
+            .expect("create a key");
             created_keys += 1;
             idempotent += usize::from(key.is_some());
             created.push(view);
         }
         used_keys.push(created[0].key.clone());
-        accounts::revoke_key(&store, principal, &created[3].id, now)
-            .await
-            .expect("revoke a key");
+        accounts::revoke_key(
+            &store,
+            principal,
+            &created[3].id,
+            &RequestFacts::default(),
+            now,
+        )
+        .await
+        .expect("revoke a key");
         revoked += 1;
         let successor = accounts::roll_key(
             &store,
             principal,
-            &created[4].id,
-            RollInput {
-                expires_in_hours: Some(24),
+            accounts::RollRequest {
+                key_id: &created[4].id,
+                input: RollInput {
+                    expires_in_hours: Some(24),
+                },
+                idempotency: Some(&idempotency(20 + number)),
             },
-            Some(&idempotency(20 + number)),
             &derivation,
+            &RequestFacts::default(),
             now,
         )
         .await
@@ -189,10 +207,14 @@ async fn main() {
     // The operator switches the last organisation off (on its item and on each of its keys).
     for ((_, _, _, active), organisation) in ORGANISATIONS.iter().zip(&organisations) {
         if !active {
-            store
-                .set_organization_active(&organisation.principal.org_id, false)
-                .await
-                .expect("deactivate an organisation");
+            accounts::operator::set_organization_active(
+                &store,
+                &organisation.principal.org_id,
+                false,
+                now,
+            )
+            .await
+            .expect("deactivate an organisation");
         }
     }
 

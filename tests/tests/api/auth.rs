@@ -69,20 +69,28 @@ async fn an_expired_key_is_a_401_expired_api_key() {
 async fn a_key_of_an_inactive_organisation_is_a_403() {
     let store = fresh_store().await;
     let org = sign_up(&store).await;
-    store
-        .set_organization_active(&org.org_id, false)
-        .await
-        .expect("deactivate");
+    accounts::operator::set_organization_active(
+        &store,
+        &org.org_id,
+        false,
+        std::time::SystemTime::now(),
+    )
+    .await
+    .expect("deactivate");
     let answer = call(Method::GET, "/v1/account")
         .bearer(&org.admin_key)
         .send(&store)
         .await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(answer.code(), "organization_inactive");
-    store
-        .set_organization_active(&org.org_id, true)
-        .await
-        .expect("reactivate");
+    accounts::operator::set_organization_active(
+        &store,
+        &org.org_id,
+        true,
+        std::time::SystemTime::now(),
+    )
+    .await
+    .expect("reactivate");
     let again = call(Method::GET, "/v1/account")
         .bearer(&org.admin_key)
         .send(&store)

@@ -155,8 +155,8 @@ async fn a_signup_whose_commit_answer_is_lost_is_retried_by_the_sdk_into_one_org
         .await;
     assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
     assert_eq!(proxy.fault(), Fault::None, "an answer was lost");
-    // Exactly one organisation: its item, its email reservation and its first key.
-    assert_eq!(count_items(&direct).await, 3);
+    // Exactly one organisation: its item, its email reservation, its first key and its signup event.
+    assert_eq!(count_items(&direct).await, 4);
     let key = answer.data()["api_key"]["key"].as_str().expect("key");
     let works = call(Method::GET, "/v1/account")
         .bearer(key)
@@ -206,7 +206,7 @@ async fn a_signup_that_timed_out_after_committing_is_recovered_by_retrying_with_
     );
     let message = first.body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("Idempotency-Key"), "{message}");
-    assert_eq!(count_items(&direct).await, 4, "it committed");
+    assert_eq!(count_items(&direct).await, 5, "it committed");
 
     proxy.set(Fault::None);
     let retry = call(Method::POST, "/v1/signup")
@@ -215,7 +215,7 @@ async fn a_signup_that_timed_out_after_committing_is_recovered_by_retrying_with_
         .send(&through_proxy)
         .await;
     assert_eq!(retry.status, StatusCode::CREATED, "{:?}", retry.body);
-    assert_eq!(count_items(&direct).await, 4, "one organisation");
+    assert_eq!(count_items(&direct).await, 5, "one organisation");
     let key = retry.data()["api_key"]["key"].as_str().expect("key");
     let works = call(Method::GET, "/v1/account")
         .bearer(key)

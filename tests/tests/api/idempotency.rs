@@ -248,8 +248,8 @@ async fn concurrent_twins_with_one_idempotency_key_create_one_organisation_and_a
         created.iter().all(|a| a.body == created[0].body),
         "one outcome"
     );
-    // One organisation: its item, its email, its key and the idempotency record.
-    assert_eq!(count_items(&store).await, 4);
+    // One organisation: its item, its email, its key, its signup event and the idempotency record.
+    assert_eq!(count_items(&store).await, 5);
 }
 
 /// A record past its 24 hours that DynamoDB's TTL has not deleted yet (it may take a day or two) no longer

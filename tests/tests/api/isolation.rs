@@ -141,10 +141,14 @@ async fn an_expired_key_gets_nothing_on_any_route() {
 async fn a_key_of_an_inactive_organisation_gets_nothing_on_any_route() {
     let store = fresh_store().await;
     let org = sign_up(&store).await;
-    store
-        .set_organization_active(&org.org_id, false)
-        .await
-        .expect("deactivate");
+    accounts::operator::set_organization_active(
+        &store,
+        &org.org_id,
+        false,
+        std::time::SystemTime::now(),
+    )
+    .await
+    .expect("deactivate");
     for (route, answer) in
         every_authenticated_route(&store, &org.admin_key, &org.admin_key_id).await
     {

@@ -30,10 +30,12 @@ async fn list_keys_shows_every_documented_field_and_never_the_key_or_its_hash() 
                 "is_active",
                 "key_prefix",
                 "last_used_at",
+                "leak",
                 "name",
                 "replaced_by",
                 "replaces",
                 "revoked_at",
+                "revoked_reason",
                 "scopes"
             ]
         );

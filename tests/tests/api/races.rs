@@ -38,8 +38,9 @@ async fn parallel_signups_with_one_email_make_exactly_one_organisation() {
         }
     }
     assert_eq!(created, 1);
-    // One organisation, its email reservation, its key: nothing half-written by the losers.
-    assert_eq!(count_items(&store).await, 3);
+    // One organisation, its email reservation, its key, its signup event: nothing half-written by the
+    // losers.
+    assert_eq!(count_items(&store).await, 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -98,11 +99,15 @@ async fn parallel_key_creation_loses_none() {
         store.list_keys(&org.org_id).await.expect("list").len(),
         CLIENTS + 1
     );
-    // The organisation, its email, its keys and nothing else (but the admin key's usage count).
+    // The organisation, its email, its keys, one event per key (the signup's and each creation's) and
+    // nothing else (but the admin key's usage count).
     let usage_items = store
         .usage(&org.org_id, "0000-00-00", "9999-99-99")
         .await
         .expect("usage")
         .len();
-    assert_eq!(count_items(&store).await, 2 + CLIENTS + 1 + usage_items);
+    assert_eq!(
+        count_items(&store).await,
+        2 + 2 * (CLIENTS + 1) + usage_items
+    );
 }

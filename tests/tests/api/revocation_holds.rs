@@ -88,6 +88,7 @@ async fn the_creation_transaction_refuses_a_caller_key_revoked_after_it_was_read
             &second_id,
             "2026-01-01T00:00:00Z",
             store::RevocationGuard::None,
+            &service_tests::an_event(&org.org_id, store::EventType::KeyRevoked),
         )
         .await
         .expect("revoke");
@@ -112,6 +113,7 @@ async fn the_creation_transaction_refuses_a_caller_key_revoked_after_it_was_read
     let result = store
         .create_key(
             &key,
+            &service_tests::an_event(&org.org_id, store::EventType::KeyCreated),
             caller,
             store::KeyRoom {
                 environment: key.environment,
@@ -158,6 +160,7 @@ async fn the_creation_transaction_refuses_a_caller_key_without_the_admin_scope()
     let result = store
         .create_key(
             &key,
+            &service_tests::an_event(&org.org_id, store::EventType::KeyCreated),
             caller,
             store::KeyRoom {
                 environment: key.environment,

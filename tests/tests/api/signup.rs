@@ -85,10 +85,10 @@ async fn a_second_signup_with_the_same_email_in_another_case_is_a_409_and_writes
 }
 
 #[tokio::test]
-async fn signup_writes_exactly_the_organisation_its_email_and_its_key() {
+async fn signup_writes_exactly_the_organisation_its_email_its_key_and_its_event() {
     let store = fresh_store().await;
     service_tests::sign_up(&store).await;
-    assert_eq!(count_items(&store).await, 3);
+    assert_eq!(count_items(&store).await, 4);
 }
 
 #[tokio::test]

@@ -43,7 +43,7 @@ async fn main() -> ExitCode {
             }),
         "deactivate" | "reactivate" => {
             let active = command == "reactivate";
-            set_organization_active(&store, org_id, active)
+            set_organization_active(&store, org_id, active, SystemTime::now())
                 .await
                 .map(|()| println!("{org_id}: {command}d"))
         }
