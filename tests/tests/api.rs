@@ -31,6 +31,8 @@ mod idempotency;
 mod isolation;
 #[path = "api/key_limit.rs"]
 mod key_limit;
+#[path = "api/leaks.rs"]
+mod leaks;
 #[path = "api/list_keys.rs"]
 mod list_keys;
 #[path = "api/operator.rs"]
