@@ -4,6 +4,7 @@
 mod error;
 mod idempotency;
 mod keys;
+mod leaks;
 mod lifecycle;
 pub mod operator;
 mod plans;
@@ -21,6 +22,7 @@ pub use keys::{
     create_key, list_keys, NewKeyInput, PageRequest, DEFAULT_KEY_NAME, DEFAULT_PAGE_LIMIT,
     KEY_CREATION_ATTEMPTS, MAX_ACTIVE_KEYS, MAX_PAGE_LIMIT, REVOCATION_ATTEMPTS,
 };
+pub use leaks::{answer_leak_report, LeakLabel, ReportedToken};
 pub use lifecycle::{
     edit_key, revoke_key, roll_key, KeyEdit, RollInput, DEFAULT_ROLL_OVERLAP_HOURS,
     MAX_ROLL_OVERLAP_HOURS,

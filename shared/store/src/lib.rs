@@ -6,6 +6,7 @@
 mod client;
 mod lifecycle;
 mod records;
+mod request;
 pub mod schema;
 mod timing;
 mod usage;
@@ -29,6 +30,7 @@ use records::{
     KEY_SORT_PREFIX, ORG_SORT,
 };
 pub use records::{ApiKeyRecord, IdempotencyRecord, Item, OrganizationRecord};
+pub use request::RequestFacts;
 use schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, KEY_HASH_INDEX, PARTITION_KEY, SORT_KEY};
 pub use usage::{UsageRecord, UsageTotals, USAGE_RETENTION, USAGE_WRITE_INTERVAL};
 
