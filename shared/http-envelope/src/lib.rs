@@ -19,7 +19,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use tracing::Instrument;
 
-pub use body::{json_object, MAX_BODY_BYTES};
+pub use body::{body_bytes, json_object, MAX_BODY_BYTES};
 pub use error::ApiError;
 pub use fields::JsonObject;
 pub use route::{find_route, Access, Endpoint, Matched, PathParameters, Route, Verb};
@@ -59,6 +59,12 @@ fn serialised(status: StatusCode, envelope: &impl Serialize) -> Response<Body> {
             ApiError::internal().into_response()
         }
     }
+}
+
+/// `data` itself as the JSON body, without the envelope: for a caller that dictates the answer's shape
+/// (GitHub's secret-scanning feedback list).
+pub fn json_without_envelope<T: Serialize>(status: StatusCode, data: &T) -> Response<Body> {
+    serialised(status, data)
 }
 
 /// 200 with `data`, as whichever result type the handler returns.
