@@ -12,7 +12,9 @@ endpoint="http://127.0.0.1:$DYNAMODB_PORT"
 
 install_venv .venv scripts/requirements.txt
 start_dynamodb_local "$DYNAMODB_PORT" "$ROOT/.data/dynamodb"
-trap '[ -n "${DYNAMODB_PID:-}" ] && kill "$DYNAMODB_PID" 2>/dev/null' EXIT
+trap '[ -n "${DYNAMODB_PID:-}" ] && kill "$DYNAMODB_PID" 2>/dev/null; [ -n "${KEYS_SERVER_PID:-}" ] && kill "$KEYS_SERVER_PID" 2>/dev/null' EXIT
+# GitHub's public keys document for secret scanning, locally: the TEST-ONLY one (scripts/report-leak.sh).
+serve_secret_scanning_keys "${SECRET_SCANNING_KEYS_PORT:-9010}"
 
 log "ensuring table $TABLE_NAME"
 AWS_ENDPOINT_URL_DYNAMODB=$endpoint cargo run --quiet -p store --bin ensure-table -- "$TABLE_NAME"

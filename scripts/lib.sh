@@ -83,6 +83,27 @@ local_derivation_secret() {
   cat "$file"
 }
 
+# serve_secret_scanning_keys PORT: serves dev/secret-scanning/ (the TEST-ONLY public keys document) on
+# 127.0.0.1:PORT as GitHub's keys document for the secret-scanning function; the caller kills KEYS_SERVER_PID.
+serve_secret_scanning_keys() {
+  local port=$1
+  SECRET_SCANNING_KEYS_PORT=$port
+  if port_open "$port"; then
+    log "something already answers on port $port: taken as the secret-scanning keys server"
+    return 0
+  fi
+  mkdir -p "$ROOT/.data"
+  python3 -m http.server "$port" --bind 127.0.0.1 --directory "$ROOT/dev/secret-scanning" \
+    >"$ROOT/.data/keys-server-$port.log" 2>&1 &
+  KEYS_SERVER_PID=$!
+  for _ in $(seq 1 40); do
+    port_open "$port" && return 0
+    sleep 0.25
+  done
+  echo "the secret-scanning keys server did not start on port $port" >&2
+  return 1
+}
+
 # `cargo lambda watch` answers OPTIONS itself and adds CORS headers unless told not to; API Gateway (no CORS
 # configured, `ANY` routes) sends OPTIONS to the functions, which answer it. Locally the same.
 WATCH_FLAGS=(--disable-cors)
@@ -90,6 +111,7 @@ WATCH_FLAGS=(--disable-cors)
 # The environment variables handed to every function under `cargo lambda watch`.
 # USAGE_WRITES=inline: cargo lambda watch hands out invocations without waiting for an extension subscribed to
 # INVOKE (docs/decisions.md), so under watch the usage meter writes during the request instead.
+# SECRET_SCANNING_KEYS_URL: the TEST-ONLY keys document serve_secret_scanning_keys serves.
 # AUTH_CACHE_TTL=0: DynamoDB Local's index is immediate, so locally a revocation holds at once for every route,
 # as the walk-through shows; the cache's window (1 s on Lambda) is held by the route tests.
 watch_env_args() {
@@ -98,5 +120,6 @@ watch_env_args() {
     "TABLE_NAME=$table" "AWS_ENDPOINT_URL_DYNAMODB=$endpoint" "AWS_REGION=$AWS_REGION" \
     "KEY_DERIVATION_SECRET=$(local_derivation_secret)" \
     "AWS_ACCESS_KEY_ID=local" "AWS_SECRET_ACCESS_KEY=local" "AWS_EC2_METADATA_DISABLED=true" \
-    "RUST_LOG=${RUST_LOG:-info}" "USAGE_WRITES=inline" "AUTH_CACHE_TTL=${AUTH_CACHE_TTL:-0}"
+    "RUST_LOG=${RUST_LOG:-info}" "USAGE_WRITES=inline" "AUTH_CACHE_TTL=${AUTH_CACHE_TTL:-0}" \
+    "SECRET_SCANNING_KEYS_URL=http://127.0.0.1:${SECRET_SCANNING_KEYS_PORT:?serve_secret_scanning_keys first}/TEST-ONLY-public-keys.json"
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: the whole suite, as CI runs it. Installs what is missing, starts its own DynamoDB Local
-# (in memory, port 8070) and its own `cargo lambda watch` (port 9070), so it can run beside `make dev`.
+# (in memory, port 8070), its own `cargo lambda watch` (port 9070) and the TEST-ONLY secret-scanning keys
+# document (port 9071), so it can run beside `make dev`.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -23,6 +24,7 @@ cleanup() {
   local status=$?
   [ -n "$WATCH_PID" ] && kill -- -"$WATCH_PID" 2>/dev/null
   [ -n "${DYNAMODB_PID:-}" ] && kill "$DYNAMODB_PID" 2>/dev/null
+  [ -n "${KEYS_SERVER_PID:-}" ] && kill "$KEYS_SERVER_PID" 2>/dev/null
   if [ "$status" -eq 0 ]; then
     echo "stages: $PASSED passed, 0 failed"
   elif [ -n "$CURRENT" ]; then
@@ -37,6 +39,7 @@ install_venv .venv-sam scripts/requirements-sam.txt
 install_venv .venv-checkov scripts/requirements-checkov.txt
 install_chromium
 start_dynamodb_local "$TEST_DYNAMODB_PORT" memory
+serve_secret_scanning_keys "${TEST_KEYS_PORT:-9071}"
 
 stage "rustfmt and clippy"
 cargo fmt --all -- --check

@@ -2,6 +2,7 @@
 //! organisations and keys, and a proxy that breaks DynamoDB on demand. One file per job.
 
 mod fixtures;
+mod github_keys;
 mod process;
 mod proxy;
 mod request;
@@ -12,6 +13,9 @@ mod tables;
 pub use fixtures::{
     an_event, create_key, insert_key, insert_key_in, revoke_behind_a_lagging_index, sign_up,
     unique_email, Org,
+};
+pub use github_keys::{
+    github_signature, GithubKeysStandIn, ReportSigner, DEV_KEYS_DOCUMENT, DEV_KEY_IDENTIFIER,
 };
 pub use process::{built_binary, built_binary_of, sigterm_and_wait, RunningFunction};
 pub use proxy::{Fault, FaultyProxy, ObservedCall};

@@ -49,6 +49,8 @@ mod roll_key;
 mod sandbox;
 #[path = "api/secret.rs"]
 mod secret;
+#[path = "api/secret_scanning.rs"]
+mod secret_scanning;
 #[path = "api/signup.rs"]
 mod signup;
 #[path = "api/signup_limit.rs"]

@@ -62,8 +62,9 @@ pub async fn answer_leak_report(
     request: &RequestFacts,
     now: SystemTime,
 ) -> Result<Vec<LeakLabel>, AccountError> {
-    stream::iter(tokens)
-        .map(|token| label_and_revoke(store, token, request, now))
+    // By index: a closure over `&ReportedToken` would not be general enough for a `Send` future.
+    stream::iter(0..tokens.len())
+        .map(|index| label_and_revoke(store, &tokens[index], request, now))
         .buffered(LEAK_LOOKUPS_AT_ONCE)
         .collect::<Vec<_>>()
         .await

@@ -13,6 +13,18 @@ use crate::ApiError;
 /// The largest body accepted (16 KiB): every request of this API is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// The request body's bytes as they came: API Gateway's base64-encoded bodies arrive decoded (`Binary`), text
+/// bodies as their UTF-8. For a route that reads its body itself (the secret-scanning report, whose signature
+/// is over these exact bytes).
+pub fn body_bytes(request: &Request) -> &[u8] {
+    match request.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
 /// The body as a JSON object; an empty body is an empty object (every field takes its default).
 ///
 /// JSON is read when the `Content-Type` is absent, `application/json` (or `+json`), or
@@ -23,12 +35,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// JSON pointer (`/scopes`, `/a/0/b`): serde_json alone would keep the last one, so
 /// `{"scopes":["admin"],"scopes":["read"]}` would silently be a read key.
 pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
-    let bytes: &[u8] = match request.body() {
-        Body::Empty => &[],
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
+    let bytes = body_bytes(request);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -20,7 +20,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use tracing::Instrument;
 
-pub use body::{json_object, MAX_BODY_BYTES};
+pub use body::{body_bytes, json_object, MAX_BODY_BYTES};
 pub use error::ApiError;
 pub use fields::JsonObject;
 pub use route::{find_route, Access, Endpoint, Matched, PathParameters, Route, Verb};
@@ -60,6 +60,12 @@ fn serialised(status: StatusCode, envelope: &impl Serialize) -> Response<Body> {
             ApiError::internal().into_response()
         }
     }
+}
+
+/// `data` itself as the JSON body, without the envelope: for a caller that dictates the answer's shape
+/// (GitHub's secret-scanning feedback list).
+pub fn json_without_envelope<T: Serialize>(status: StatusCode, data: &T) -> Response<Body> {
+    serialised(status, data)
 }
 
 /// 200 with `data`, as whichever result type the handler returns.
@@ -164,7 +170,14 @@ pub fn request_facts(request: &Request) -> RequestFacts {
             .headers()
             .get(lambda_http::http::header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
-            .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect()),
+            .map(|agent| {
+                agent
+                    .trim()
+                    .chars()
+                    .take(MAX_USER_AGENT_CHARS)
+                    .collect::<String>()
+            })
+            .filter(|agent| !agent.is_empty()),
     }
 }
 

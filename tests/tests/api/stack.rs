@@ -129,6 +129,7 @@ fn declared_routes() -> Vec<Declared> {
         declared("account", account::ROUTES),
         declared("api-keys", api_keys::ROUTES),
         declared("dashboard", dashboard::ROUTES),
+        declared("secret-scanning", secret_scanning::ROUTES),
     ]
     .into_iter()
     .flatten()
