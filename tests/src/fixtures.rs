@@ -102,6 +102,7 @@ pub async fn insert_key_in(
         revoked_at: None,
         replaces: None,
         replaced_by: None,
+        allowed_ips: auth::AllowedIps::anywhere(),
     };
     store.insert_key(&record).await.expect("insert key");
     secret.expose().to_owned()

@@ -8,8 +8,9 @@ use api_errors::{Failure, Outcome};
 use auth::{Gate, GateConfig, Principal, Scope};
 use config::{ConfigError, Variables};
 use http_envelope::{
-    created, dispatch, header_text, json_object, ok, ok_page, query_parameter, Access, ApiError,
-    Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
+    created, dispatch, header_text, json_object, ok, ok_page, query_parameter, source_address,
+    Access, ApiError, Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig,
+    IDEMPOTENCY_KEY_HEADER,
 };
 use lambda_http::{Body, Request, Response};
 
@@ -126,7 +127,8 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
         Operation::EditKey => {
             let edit = parse_key_edit(&request)?;
             let key_id = matched.parameter("key_id")?;
-            ok(&accounts::edit_key(store, &principal, key_id, edit, now).await?)
+            let source = source_address(&request);
+            ok(&accounts::edit_key(store, &principal, key_id, edit, source, now).await?)
         }
         Operation::RevokeKey => {
             let key_id = matched.parameter("key_id")?;
@@ -159,7 +161,12 @@ async fn caller(
 ) -> Result<Principal, Failure> {
     Ok(service
         .gate
-        .authenticate(request.headers(), matched.required_scope()?, now)
+        .authenticate(
+            request.headers(),
+            source_address(request),
+            matched.required_scope()?,
+            now,
+        )
         .await?)
 }
 
@@ -169,12 +176,13 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Failure>
         .transpose()?)
 }
 
-/// The PATCH body as [`KeyEdit`]: JSON, `name` and/or `scopes` only.
+/// The PATCH body as [`KeyEdit`]: JSON, `name`, `scopes` and/or `allowed_ips` only.
 pub fn parse_key_edit(request: &Request) -> Result<KeyEdit, ApiError> {
-    let body = JsonObject::new(json_object(request)?, &["name", "scopes"])?;
+    let body = JsonObject::new(json_object(request)?, &["name", "scopes", "allowed_ips"])?;
     Ok(KeyEdit {
         name: body.optional_string("name")?,
         scopes: body.optional_string_array("scopes")?,
+        allowed_ips: body.optional_string_entries("allowed_ips")?,
     })
 }
 
@@ -191,12 +199,19 @@ pub fn parse_roll(request: &Request) -> Result<RollInput, ApiError> {
 pub fn parse_new_key(request: &Request) -> Result<NewKeyInput, ApiError> {
     let body = JsonObject::new(
         json_object(request)?,
-        &["name", "environment", "scopes", "expires_in_days"],
+        &[
+            "name",
+            "environment",
+            "scopes",
+            "expires_in_days",
+            "allowed_ips",
+        ],
     )?;
     Ok(NewKeyInput {
         name: body.optional_string("name")?,
         environment: body.optional_string("environment")?,
         scopes: body.optional_string_array("scopes")?,
         expires_in_days: body.optional_integer("expires_in_days")?,
+        allowed_ips: body.optional_string_entries("allowed_ips")?,
     })
 }

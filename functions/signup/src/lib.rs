@@ -6,11 +6,10 @@ use accounts::{IdempotencyKey, KeyDerivation, SignupInput, SignupOrigin};
 use api_errors::Outcome;
 use config::{ConfigError, Variables};
 use http_envelope::{
-    created, dispatch, header_text, json_object, Access, ApiError, Endpoint, HttpConfig,
-    JsonObject, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
+    created, dispatch, header_text, json_object, source_address, Access, ApiError, Endpoint,
+    HttpConfig, JsonObject, Route, TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
 };
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use store::{Store, StoreConfig};
 
 /// What a request of this function asks for.
@@ -112,17 +111,6 @@ async fn sign_up(service: &Service, request: Request) -> Outcome {
     )
     .await?;
     created(&account)
-}
-
-/// The client's address as API Gateway saw the connection (`requestContext.http.sourceIp`), never a header a
-/// client can set (`X-Forwarded-For`).
-fn source_address(request: &Request) -> Option<std::net::IpAddr> {
-    match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => {
-            context.http.source_ip.as_deref()?.parse().ok()
-        }
-        _ => None,
-    }
 }
 
 /// The request body as [`SignupInput`]: JSON, known fields only, right types (values are the domain's to

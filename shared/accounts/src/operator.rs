@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use auth::{new_key_id, timestamp, ApiKeySecret, Environment, Scopes};
+use auth::{new_key_id, timestamp, AllowedIps, ApiKeySecret, Environment, Scopes};
 use store::{ApiKeyRecord, Store};
 
 use crate::{AccountError, CreatedKeyView};
@@ -40,6 +40,7 @@ pub async fn mint_admin_key(
         revoked_at: None,
         replaces: None,
         replaced_by: None,
+        allowed_ips: AllowedIps::anywhere(),
     };
     store.insert_key(&key).await?;
     Ok(CreatedKeyView::new(&key, &secret))

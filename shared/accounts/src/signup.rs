@@ -3,7 +3,9 @@
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth::{new_key_id, random_id, timestamp, Environment, KeyDerivation, Principal, Scopes};
+use auth::{
+    new_key_id, random_id, timestamp, AllowedIps, Environment, KeyDerivation, Principal, Scopes,
+};
 use serde::Serialize;
 use store::{ApiKeyRecord, OrganizationRecord, SignupAllowance, Store, StoreError};
 
@@ -107,6 +109,7 @@ pub async fn signup(
         revoked_at: None,
         replaces: None,
         replaced_by: None,
+        allowed_ips: AllowedIps::anywhere(),
     };
     let signed_up = SignupView {
         account: AccountView::from_record(&org),

@@ -48,6 +48,8 @@ pub struct ApiKeyView {
     pub replaces: Option<String>,
     /// The key this one was rolled into (it stops working at `expires_at`).
     pub replaced_by: Option<String>,
+    /// Where the key may be used from, normalised; empty: anywhere.
+    pub allowed_ips: Vec<String>,
 }
 
 /// A page of the key list, Stripe's way: `has_more` beside `data`.
@@ -80,6 +82,9 @@ pub struct CreatedKeyView {
     /// On a roll's answer: the key this one replaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// Where the key may be used from, normalised; empty: anywhere (as outcomes stored before lists read).
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
 }
 
 impl std::fmt::Debug for CreatedKeyView {
@@ -141,6 +146,7 @@ impl ApiKeyView {
             revoked_at: key.revoked_at.clone(),
             replaces: key.replaces.clone(),
             replaced_by: key.replaced_by.clone(),
+            allowed_ips: key.allowed_ips.entries(),
         }
     }
 }
@@ -160,6 +166,7 @@ impl CreatedKeyView {
             revoked_at: None,
             replaced_by: None,
             replaces: key.replaces.clone(),
+            allowed_ips: key.allowed_ips.entries(),
         }
     }
 }
@@ -178,6 +185,7 @@ impl Replayable for CreatedKeyView {
         self.expires_at.clone_from(&key.expires_at);
         self.revoked_at.clone_from(&key.revoked_at);
         self.replaced_by.clone_from(&key.replaced_by);
+        self.allowed_ips = key.allowed_ips.entries();
     }
 
     fn hide(&mut self) {

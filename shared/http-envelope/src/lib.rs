@@ -6,6 +6,7 @@ mod body;
 mod error;
 mod fields;
 mod route;
+mod source;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -23,6 +24,7 @@ pub use body::{json_object, MAX_BODY_BYTES};
 pub use error::ApiError;
 pub use fields::JsonObject;
 pub use route::{find_route, Access, Endpoint, Matched, PathParameters, Route, Verb};
+pub use source::{authorizer_source_address, source_address};
 
 /// The request header that makes a create safe to retry (Stripe's convention): signup and key creation.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
