@@ -3,6 +3,8 @@
 
 #[path = "api/account.rs"]
 mod account;
+#[path = "api/allowed_ips.rs"]
+mod allowed_ips;
 #[path = "api/auth.rs"]
 mod auth;
 #[path = "api/authorizer.rs"]

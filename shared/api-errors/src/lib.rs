@@ -323,6 +323,14 @@ mod tests {
     }
 
     #[test]
+    fn a_key_used_from_outside_its_list_is_a_403_ip_not_allowed_not_logged_as_a_failure() {
+        let (answer, logs) = mapped(Failure::from(AuthError::IpNotAllowed));
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert_eq!(answer.code, "ip_not_allowed");
+        assert!(logs.is_empty(), "{logs}");
+    }
+
+    #[test]
     fn an_auth_error_met_inside_the_domain_maps_as_an_auth_error() {
         let (direct, _) = mapped(Failure::from(AuthError::ExpiredKey));
         let (wrapped, _) = mapped(Failure::from(AccountError::Auth(AuthError::ExpiredKey)));
