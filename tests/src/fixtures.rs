@@ -103,6 +103,7 @@ pub async fn insert_key_in(
         replaces: None,
         replaced_by: None,
         leak: None,
+        allowed_ips: auth::AllowedIps::anywhere(),
     };
     store.insert_key(&record).await.expect("insert key");
     secret.expose().to_owned()

@@ -5,6 +5,8 @@
 mod account;
 #[path = "api/activity.rs"]
 mod activity;
+#[path = "api/allowed_ips.rs"]
+mod allowed_ips;
 #[path = "api/auth.rs"]
 mod auth;
 #[path = "api/authorizer.rs"]

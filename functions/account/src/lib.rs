@@ -8,8 +8,8 @@ use api_errors::Outcome;
 use auth::{Gate, GateConfig, Scope};
 use config::{ConfigError, Variables};
 use http_envelope::{
-    dispatch, ok, ok_page, query_parameter, Access, Endpoint, HttpConfig, Matched, Route,
-    TelemetryConfig,
+    dispatch, ok, ok_page, query_parameter, source_address, Access, Endpoint, HttpConfig, Matched,
+    Route, TelemetryConfig,
 };
 use lambda_http::{Body, Request, Response};
 
@@ -87,7 +87,12 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
     let now = SystemTime::now();
     let principal = service
         .gate
-        .authenticate(request.headers(), matched.required_scope()?, now)
+        .authenticate(
+            request.headers(),
+            source_address(&request),
+            matched.required_scope()?,
+            now,
+        )
         .await?;
     let store = &service.gate.store;
     match matched.operation {

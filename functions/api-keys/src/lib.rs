@@ -11,8 +11,8 @@ use auth::{Gate, GateConfig, Principal, Scope};
 use config::{ConfigError, Variables};
 use http_envelope::{
     created, dispatch, header_text, json_object, ok, ok_page, query_parameter, request_facts,
-    Access, ApiError, Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig,
-    IDEMPOTENCY_KEY_HEADER,
+    source_address, Access, ApiError, Endpoint, HttpConfig, JsonObject, Matched, Route,
+    TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
 };
 use lambda_http::{Body, Request, Response};
 
@@ -161,7 +161,12 @@ async fn caller(
 ) -> Result<Principal, Failure> {
     Ok(service
         .gate
-        .authenticate(request.headers(), matched.required_scope()?, now)
+        .authenticate(
+            request.headers(),
+            source_address(request),
+            matched.required_scope()?,
+            now,
+        )
         .await?)
 }
 
@@ -171,12 +176,13 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Failure>
         .transpose()?)
 }
 
-/// The PATCH body as [`KeyEdit`]: JSON, `name` and/or `scopes` only.
+/// The PATCH body as [`KeyEdit`]: JSON, `name`, `scopes` and/or `allowed_ips` only.
 pub fn parse_key_edit(request: &Request) -> Result<KeyEdit, ApiError> {
-    let body = JsonObject::new(json_object(request)?, &["name", "scopes"])?;
+    let body = JsonObject::new(json_object(request)?, &["name", "scopes", "allowed_ips"])?;
     Ok(KeyEdit {
         name: body.optional_string("name")?,
         scopes: body.optional_string_array("scopes")?,
+        allowed_ips: body.optional_string_entries("allowed_ips")?,
     })
 }
 
@@ -193,12 +199,19 @@ pub fn parse_roll(request: &Request) -> Result<RollInput, ApiError> {
 pub fn parse_new_key(request: &Request) -> Result<NewKeyInput, ApiError> {
     let body = JsonObject::new(
         json_object(request)?,
-        &["name", "environment", "scopes", "expires_in_days"],
+        &[
+            "name",
+            "environment",
+            "scopes",
+            "expires_in_days",
+            "allowed_ips",
+        ],
     )?;
     Ok(NewKeyInput {
         name: body.optional_string("name")?,
         environment: body.optional_string("environment")?,
         scopes: body.optional_string_array("scopes")?,
         expires_in_days: body.optional_integer("expires_in_days")?,
+        allowed_ips: body.optional_string_entries("allowed_ips")?,
     })
 }

@@ -10,7 +10,7 @@ use auth::{
     ROUTE_SCOPES,
 };
 use config::{ConfigError, Variables};
-use http_envelope::{Access, ApiError, Route, TelemetryConfig, Verb};
+use http_envelope::{authorizer_source_address, Access, ApiError, Route, TelemetryConfig, Verb};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
 use lambda_http::http::Method;
 use serde::Serialize;
@@ -183,7 +183,12 @@ async fn decide(
     let scope = requirement(route_key, method);
     let checked = service
         .gate
-        .authenticate(&request.headers, scope, now)
+        .authenticate(
+            &request.headers,
+            authorizer_source_address(request),
+            scope,
+            now,
+        )
         .await;
     let failure = match checked {
         Ok(principal) => {

@@ -1,15 +1,19 @@
 //! What can go wrong in the domain. Statuses and codes are not the domain's business: `api-errors` maps them.
 
+use std::borrow::Cow;
+use std::net::IpAddr;
+
 use auth::{AuthError, KeyGenerationError};
 use store::StoreError;
 
 /// A domain failure; the `api-errors` crate gives each its status and stable code.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    /// A field's value breaks a rule (its type was right).
+    /// A field's value breaks a rule (its type was right). `param` names the field, or the entry of a list
+    /// field at fault (`allowed_ips[3]`).
     #[error("invalid `{param}`: {message}")]
     InvalidField {
-        param: &'static str,
+        param: Cow<'static, str>,
         message: String,
     },
     #[error("the email address is already registered")]
@@ -22,6 +26,10 @@ pub enum AccountError {
     /// Revoking this key would leave the organisation without an active admin key: no way back in.
     #[error("the last active admin key cannot be revoked")]
     LastAdminKey,
+    /// An allowlist on the last staying admin key that leaves out the address of the request setting it
+    /// (`None`: the request's address is unknown): whoever set it could lock the organisation out.
+    #[error("the last staying admin key's allowlist must include the address setting it")]
+    LastAdminKeyOutsideAllowlist { address: Option<IpAddr> },
     /// Rolling the last staying admin key at once without an `Idempotency-Key`: a lost answer would leave
     /// the organisation without any admin key it can use.
     #[error("the last staying admin key cannot be rolled at once without an Idempotency-Key")]
@@ -79,9 +87,9 @@ impl From<StoreError> for AccountError {
 
 impl AccountError {
     /// A 400 for a field whose value breaks a rule.
-    pub fn invalid(param: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(param: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         AccountError::InvalidField {
-            param,
+            param: param.into(),
             message: message.into(),
         }
     }

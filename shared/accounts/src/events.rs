@@ -74,6 +74,7 @@ pub(crate) fn key_made(key: &ApiKeyRecord) -> Value {
         "environment": key.environment.as_str(),
         "scopes": key.scopes.names(),
         "expires_at": key.expires_at,
+        "allowed_ips": key.allowed_ips.entries(),
     })
 }
 

@@ -4,7 +4,8 @@
 use std::time::{Duration, SystemTime};
 
 use auth::{
-    new_key_id, timestamp, AuthError, Environment, KeyDerivation, Principal, Scope, Scopes,
+    new_key_id, timestamp, AllowedIps, AuthError, Environment, KeyDerivation, Principal, Scope,
+    Scopes,
 };
 use serde::Serialize;
 use store::{ApiKeyRecord, Caller, EventType, KeyRoom, RequestFacts, Store, StoreError};
@@ -38,6 +39,10 @@ pub struct NewKeyInput {
     pub environment: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub expires_in_days: Option<i64>,
+    /// Left out of the idempotency fingerprint when absent, so a request made before lists existed keeps its
+    /// fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// Whether a key's expiry has passed at `now` ([`auth::is_expired`] on the stored record).
@@ -170,6 +175,11 @@ pub async fn create_key(
             Some(timestamp(now + Duration::from_secs(days * SECONDS_PER_DAY)))
         }
     };
+    // Never the last-admin rule: the organisation already keeps a staying admin key, and it is not this one.
+    let allowed_ips = match input.allowed_ips {
+        None => AllowedIps::anywhere(),
+        Some(entries) => validate::allowed_ips(&entries)?,
+    };
     if !visible_to(principal, environment) {
         return Err(AccountError::EnvironmentNotPermitted);
     }
@@ -195,6 +205,7 @@ pub async fn create_key(
         replaces: None,
         replaced_by: None,
         leak: None,
+        allowed_ips,
     };
     let event = new_event(
         &key.org_id,

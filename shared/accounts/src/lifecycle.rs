@@ -1,13 +1,16 @@
-//! Changing an existing key: revoke it, roll it into a successor, rename it or narrow its scopes.
+//! Changing an existing key: revoke it, roll it into a successor, rename it, narrow its scopes or set where
+//! it may be used from.
 //!
 //! Each finds the key among those the caller may see (another organisation's key, or a live key asked for
 //! by a test key, is the 404 of a key that does not exist), and none may leave the organisation without a
 //! staying admin key (live, admin, active, no expiry: [`crate::keys::is_staying_admin`]).
 
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use auth::{
-    new_key_id, parse_timestamp, timestamp, AuthError, KeyDerivation, Principal, Scope, Scopes,
+    new_key_id, parse_timestamp, timestamp, AllowedIps, AuthError, KeyDerivation, Principal, Scope,
+    Scopes,
 };
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -50,6 +53,8 @@ pub struct RollRequest<'a> {
 pub struct KeyEdit {
     pub name: Option<String>,
     pub scopes: Option<Vec<String>>,
+    /// The new allowlist; an empty list allows any address again.
+    pub allowed_ips: Option<Vec<String>>,
 }
 
 /// The caller's key, confirmed in the write's own transaction.
@@ -84,8 +89,39 @@ async fn admin_guard(
     key: &ApiKeyRecord,
     now: SystemTime,
 ) -> Result<RevocationGuard, AccountError> {
-    if !is_staying_admin(key, now) {
+    another_staying_admin_guard(store, key, now)
+        .await?
+        .ok_or(AccountError::LastAdminKey)
+}
+
+/// What a new allowlist on `key` must check, set by a request from `source`: nothing when it lets that
+/// request's address through (who sets it can still use it) or the key is not a staying admin key;
+/// otherwise, as [`admin_guard`], that another staying admin key exists, under the organisation's counter
+/// (so a racing revocation of that other key cannot leave the organisation with only this one).
+async fn allowlist_guard(
+    store: &Store,
+    key: &ApiKeyRecord,
+    allowed_ips: &AllowedIps,
+    source: Option<IpAddr>,
+    now: SystemTime,
+) -> Result<RevocationGuard, AccountError> {
+    if allowed_ips.permits(source) {
         return Ok(RevocationGuard::None);
+    }
+    another_staying_admin_guard(store, key, now)
+        .await?
+        .ok_or(AccountError::LastAdminKeyOutsideAllowlist { address: source })
+}
+
+/// [`RevocationGuard::None`] when `key` is not a staying admin key; the organisation's counter when another
+/// staying admin key exists; `None` when `key` is the last one.
+async fn another_staying_admin_guard(
+    store: &Store,
+    key: &ApiKeyRecord,
+    now: SystemTime,
+) -> Result<Option<RevocationGuard>, AccountError> {
+    if !is_staying_admin(key, now) {
+        return Ok(Some(RevocationGuard::None));
     }
     let org = store
         .get_organization(&key.org_id)
@@ -96,10 +132,7 @@ async fn admin_guard(
         .await?
         .iter()
         .any(|other| other.key_id != key.key_id && is_staying_admin(other, now));
-    if !another_admin {
-        return Err(AccountError::LastAdminKey);
-    }
-    Ok(RevocationGuard::AdminCounterIs(org.admin_revocations))
+    Ok(another_admin.then_some(RevocationGuard::AdminCounterIs(org.admin_revocations)))
 }
 
 /// DELETE /v1/account/api-keys/{key_id}: revokes the key (the record stays) and returns its metadata.
@@ -149,11 +182,13 @@ pub async fn revoke_key(
     Err(AccountError::Contended)
 }
 
-/// PATCH /v1/account/api-keys/{key_id}: renames the key and/or narrows its scopes, and returns it.
+/// PATCH /v1/account/api-keys/{key_id}: renames the key, narrows its scopes and/or sets its allowlist, and
+/// returns it.
 ///
 /// Scopes may only be narrowed ([`Scopes::narrows`]); taking `admin` from the organisation's last staying
-/// admin key is refused as its revocation would be. A revoked or expired key cannot be edited (409
-/// `key_revoked` / `key_expired`, as a roll is refused), not even by an empty edit; an empty edit of a
+/// admin key is refused as its revocation would be, and so is an allowlist on it that leaves out the address
+/// of the request setting it (409 `last_admin_key`). A revoked or expired key cannot be edited
+/// (409 `key_revoked` / `key_expired`, as a roll is refused), not even by an empty edit; an empty edit of a
 /// working key returns it unchanged.
 pub async fn edit_key(
     store: &Store,
@@ -182,10 +217,15 @@ pub async fn edit_key(
             })
         })
         .transpose()?;
+    let allowed_ips = edit
+        .allowed_ips
+        .as_deref()
+        .map(validate::allowed_ips)
+        .transpose()?;
     for _ in 0..REVOCATION_ATTEMPTS {
         let key = find_visible(store, principal, raw_key_id).await?;
         refuse_uneditable(&key, now)?;
-        if name.is_none() && requested.is_none() {
+        if name.is_none() && requested.is_none() && allowed_ips.is_none() {
             return Ok(ApiKeyView::from_record(&key, now));
         }
         let mut guard = RevocationGuard::None;
@@ -204,6 +244,11 @@ pub async fn edit_key(
                 guard = admin_guard(store, &key, now).await?;
             }
         }
+        // A key losing `admin` here no longer keeps the organisation: its new list needs no guard of its own.
+        let stays_admin = requested.as_ref().is_none_or(Scopes::is_admin);
+        if let Some(allowed_ips) = allowed_ips.as_ref().filter(|_| stays_admin) {
+            guard = allowlist_guard(store, &key, allowed_ips, request.source_ip, now).await?;
+        }
         let mut changes = Map::new();
         if let Some(name) = &name {
             changes.insert("name".to_owned(), json!({"from": key.name, "to": name}));
@@ -212,6 +257,12 @@ pub async fn edit_key(
             changes.insert(
                 "scopes".to_owned(),
                 json!({"from": key.scopes.names(), "to": requested.names()}),
+            );
+        }
+        if let Some(allowed_ips) = &allowed_ips {
+            changes.insert(
+                "allowed_ips".to_owned(),
+                json!({"from": key.allowed_ips.entries(), "to": allowed_ips.entries()}),
             );
         }
         let event = new_event(
@@ -231,6 +282,7 @@ pub async fn edit_key(
                 seen: &key.scopes,
                 new,
             }),
+            allowed_ips: allowed_ips.as_ref(),
         };
         match store
             .change_key(&key.org_id, &key.key_id, change, guard, &event)
@@ -248,9 +300,9 @@ pub async fn edit_key(
     Err(AccountError::Contended)
 }
 
-/// POST /v1/account/api-keys/{key_id}/roll: a successor with the same name, environment and scopes (and,
-/// when the key had an expiry, the same lifetime from now), shown in full this once; the rolled key keeps
-/// working for `expires_in_hours` (0 to 168, default 24; never longer than it would have) and then fails as
+/// POST /v1/account/api-keys/{key_id}/roll: a successor with the same name, environment, scopes and
+/// allowlist (and, when the key had an expiry, the same lifetime from now), shown in full this once; the
+/// rolled key keeps working for `expires_in_hours` (0 to 168, default 24; never longer than it would have) and then fails as
 /// expired. A key is rolled once: a second roll, or a roll of a revoked or expired key, is a 409.
 ///
 /// With an `Idempotency-Key`, a retry gets the same successor again, as for creation.
@@ -336,6 +388,7 @@ pub async fn roll_key(
         replaces: Some(rolled.key_id.clone()),
         replaced_by: None,
         leak: None,
+        allowed_ips: rolled.allowed_ips.clone(),
     };
     let event = new_event(
         &rolled.org_id,

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use auth::{new_key_id, timestamp, ApiKeySecret, Environment, Scopes};
+use auth::{new_key_id, timestamp, AllowedIps, ApiKeySecret, Environment, Scopes};
 use serde_json::json;
 use store::{Actor, ApiKeyRecord, EventType, Store};
 
@@ -44,6 +44,7 @@ pub async fn mint_admin_key(
         replaces: None,
         replaced_by: None,
         leak: None,
+        allowed_ips: AllowedIps::anywhere(),
     };
     let event = new_event(
         &key.org_id,

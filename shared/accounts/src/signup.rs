@@ -3,7 +3,9 @@
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth::{new_key_id, random_id, timestamp, Environment, KeyDerivation, Principal, Scopes};
+use auth::{
+    new_key_id, random_id, timestamp, AllowedIps, Environment, KeyDerivation, Principal, Scopes,
+};
 use serde::Serialize;
 use serde_json::json;
 use store::{
@@ -114,6 +116,7 @@ pub async fn signup(
         replaces: None,
         replaced_by: None,
         leak: None,
+        allowed_ips: AllowedIps::anywhere(),
     };
     let event = new_event(
         &org.org_id,

@@ -1,4 +1,7 @@
-//! Value rules for names, emails and expiry, shared by signup and key creation (and the fuzz targets).
+//! Value rules for names, emails, expiry and allowlists, shared by signup and key changes (and the fuzz
+//! targets).
+
+use auth::{AllowedIps, AllowedIpsError};
 
 use crate::AccountError;
 
@@ -146,6 +149,27 @@ pub fn expires_in_days(days: i64) -> Result<u64, AccountError> {
             format!("`expires_in_days` must be between 1 and {MAX_EXPIRES_IN_DAYS}, or null for a key that never expires."),
         ))
     }
+}
+
+/// `allowed_ips`: at most 20 addresses or CIDR blocks, normalised ([`AllowedIps::parse`]); a refused entry
+/// is named by its index (`allowed_ips[3]`).
+pub fn allowed_ips(entries: &[String]) -> Result<AllowedIps, AccountError> {
+    const SHAPE: &str = "Entries are IPv4 or IPv6 addresses or CIDR blocks, such as 203.0.113.7, \
+                         198.51.100.0/24 or 2001:db8::/32; an empty list allows any address.";
+    AllowedIps::parse(entries).map_err(|err| match err {
+        AllowedIpsError::TooMany { count } => AccountError::invalid(
+            "allowed_ips",
+            format!(
+                "`allowed_ips` has {count} entries: at most {} are allowed.",
+                auth::MAX_ALLOWED_IPS
+            ),
+        ),
+        AllowedIpsError::Entry { index, reason } => {
+            let param = format!("allowed_ips[{index}]");
+            let message = format!("`{param}` {reason}. {SHAPE}");
+            AccountError::invalid(param, message)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -313,6 +337,21 @@ mod tests {
                 other => panic!("{bad:?}: expected a 400 naming email, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_refused_allowlist_entry_is_named_by_its_index() {
+        let entries = ["203.0.113.7", "10.0.0.1/8"].map(str::to_owned);
+        let Err(AccountError::InvalidField { param, message }) = allowed_ips(&entries) else {
+            panic!("accepted");
+        };
+        assert_eq!(param, "allowed_ips[1]");
+        assert!(message.contains("`10.0.0.0/8`"), "{message}");
+        let many: Vec<String> = (0..21).map(|i| format!("192.0.2.{i}")).collect();
+        let Err(AccountError::InvalidField { param, .. }) = allowed_ips(&many) else {
+            panic!("accepted");
+        };
+        assert_eq!(param, "allowed_ips");
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct ApiKeyView {
     pub revoked_reason: Option<String>,
     /// Where a leaked key was found, as the report said; `null` unless `revoked_reason` is `leaked`.
     pub leak: Option<LeakView>,
+    /// Where the key may be used from, normalised; empty: anywhere.
+    pub allowed_ips: Vec<String>,
 }
 
 /// Where a leaked key was found.
@@ -92,6 +94,9 @@ pub struct CreatedKeyView {
     /// On a roll's answer: the key this one replaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// Where the key may be used from, normalised; empty: anywhere (as outcomes stored before lists read).
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
 }
 
 impl std::fmt::Debug for CreatedKeyView {
@@ -162,6 +167,7 @@ impl ApiKeyView {
                 url: leak.url.clone(),
                 source: leak.source.clone(),
             }),
+            allowed_ips: key.allowed_ips.entries(),
         }
     }
 }
@@ -181,6 +187,7 @@ impl CreatedKeyView {
             revoked_at: None,
             replaced_by: None,
             replaces: key.replaces.clone(),
+            allowed_ips: key.allowed_ips.entries(),
         }
     }
 }
@@ -199,6 +206,7 @@ impl Replayable for CreatedKeyView {
         self.expires_at.clone_from(&key.expires_at);
         self.revoked_at.clone_from(&key.revoked_at);
         self.replaced_by.clone_from(&key.replaced_by);
+        self.allowed_ips = key.allowed_ips.entries();
     }
 
     fn hide(&mut self) {

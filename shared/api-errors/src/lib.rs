@@ -141,6 +141,11 @@ fn auth_error(err: &AuthError) -> ApiError {
             "organization_inactive",
             "The organisation this API key belongs to is deactivated.",
         ),
+        AuthError::IpNotAllowed => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ip_not_allowed",
+            "This API key may not be used from this address: it is not in the key's `allowed_ips`.",
+        ),
         AuthError::Store(err) => store_error(err),
     }
 }
@@ -148,7 +153,7 @@ fn auth_error(err: &AuthError) -> ApiError {
 fn account_error(err: &AccountError) -> ApiError {
     match err {
         AccountError::InvalidField { param, message } => {
-            ApiError::invalid("invalid_value", *param, message.clone())
+            ApiError::invalid("invalid_value", param.clone(), message.clone())
         }
         AccountError::EmailTaken => email_taken(),
         AccountError::AccountNotFound => ApiError::new(
@@ -167,6 +172,15 @@ fn account_error(err: &AccountError) -> ApiError {
             "last_admin_key",
             "This is the organisation's last staying admin key (live, admin, no expiry); create another before revoking or narrowing it.",
         ),
+        AccountError::LastAdminKeyOutsideAllowlist { address } => ApiError::new(
+            StatusCode::CONFLICT,
+            "last_admin_key",
+            format!(
+                "This is the organisation's last staying admin key (live, admin, no expiry): its `allowed_ips` must include the address this request comes from ({}), or the organisation could lock itself out. Include it, or create another staying admin key first.",
+                address.map_or_else(|| "unknown".to_owned(), |address| address.to_string())
+            ),
+        )
+        .with_param("allowed_ips"),
         AccountError::LastAdminKeyRolledBlind => ApiError::new(
             StatusCode::CONFLICT,
             "last_admin_key",
@@ -305,6 +319,14 @@ mod tests {
         let (answer, logs) = mapped(Failure::from(AuthError::RevokedKey));
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         assert_eq!(answer.code, "revoked_api_key");
+        assert!(logs.is_empty(), "{logs}");
+    }
+
+    #[test]
+    fn a_key_used_from_outside_its_list_is_a_403_ip_not_allowed_not_logged_as_a_failure() {
+        let (answer, logs) = mapped(Failure::from(AuthError::IpNotAllowed));
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert_eq!(answer.code, "ip_not_allowed");
         assert!(logs.is_empty(), "{logs}");
     }
 

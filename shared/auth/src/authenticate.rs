@@ -1,6 +1,7 @@
 //! Authenticating a request: one index read on the key's hash, then the checks, in the order a client can
-//! act on (who are you, is that key still good, may it do this).
+//! act on (who are you, is that key still good, may it be used from here, may it do this).
 
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use lambda_http::http::HeaderMap;
@@ -34,6 +35,9 @@ pub enum AuthError {
     InsufficientScope(Scope),
     #[error("the organisation is deactivated")]
     OrganizationInactive,
+    /// The key has an allowlist and the request's source address is not in it (or is unknown).
+    #[error("the API key may not be used from this address")]
+    IpNotAllowed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -67,7 +71,9 @@ pub struct Principal {
     pub scopes: Scopes,
 }
 
-/// Checks the request's key and that it grants `required`; counts its use (written at most once a minute).
+/// Checks the request's key, that it may be used from `source` (the connection's address as API Gateway saw
+/// it, never a header; `None` when unknown, which a key with an allowlist refuses) and that it grants
+/// `required`; counts its use (written at most once a minute).
 ///
 /// One DynamoDB read for `read` and `write`: the key-hash index, whose items carry everything the checks need,
 /// the organisation's active flag included. That index is eventually consistent, so a key revoked a moment
@@ -79,11 +85,12 @@ pub async fn authenticate(
     meter: &UsageMeter,
     cache: &AuthCache,
     headers: &HeaderMap,
+    source: Option<IpAddr>,
     required: impl Into<Requirement>,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
     let required = required.into();
-    let checked = check_presented_key(store, meter, cache, headers, required, now).await;
+    let checked = check_presented_key(store, meter, cache, headers, source, required, now).await;
     match &checked {
         // Its ids were noted when the key was found (`check_presented_key`).
         Ok(_) => telemetry::note_authentication(Authentication::Allowed),
@@ -99,6 +106,7 @@ async fn check_presented_key(
     meter: &UsageMeter,
     cache: &AuthCache,
     headers: &HeaderMap,
+    source: Option<IpAddr>,
     required: Requirement,
     now: SystemTime,
 ) -> Result<Principal, AuthError> {
@@ -121,11 +129,11 @@ async fn check_presented_key(
     telemetry::note_presented_key(&indexed.org_id, &indexed.key_id);
     let current = if required.confirm_on_base_item {
         // Refused on what the index says before paying for the second read.
-        check(&indexed, required.scope, now)?;
+        check(&indexed, source, required.scope, now)?;
         let base = store.get_key(&indexed.org_id, &indexed.key_id).await?;
         let confirmed = base
             .ok_or(AuthError::RevokedKey)
-            .and_then(|base| check(&base, required.scope, now).map(|_| base));
+            .and_then(|base| check(&base, source, required.scope, now).map(|_| base));
         match confirmed {
             Ok(base) => base,
             Err(refused) => {
@@ -137,7 +145,8 @@ async fn check_presented_key(
     } else {
         indexed
     };
-    let principal = check(&current, required.scope, now)?;
+    // A kept copy is checked as a read one is, against this request's own source address.
+    let principal = check(&current, source, required.scope, now)?;
     if !required.confirm_on_base_item && !from_cache {
         cache.keep(key_hash, current, now);
     }
@@ -146,8 +155,14 @@ async fn check_presented_key(
 }
 
 /// The rules a key must pass to act, in the order a client can act on: revoked, expired, organisation
-/// deactivated, scope.
-fn check(record: &ApiKeyRecord, required: Scope, now: SystemTime) -> Result<Principal, AuthError> {
+/// deactivated, source address (after the key is known good, so a revoked key from anywhere is told it is
+/// revoked; before the scope, so a key used from outside its list learns nothing more about it), scope.
+fn check(
+    record: &ApiKeyRecord,
+    source: Option<IpAddr>,
+    required: Scope,
+    now: SystemTime,
+) -> Result<Principal, AuthError> {
     if !record.is_active {
         return Err(AuthError::RevokedKey);
     }
@@ -156,6 +171,9 @@ fn check(record: &ApiKeyRecord, required: Scope, now: SystemTime) -> Result<Prin
     }
     if !record.org_is_active {
         return Err(AuthError::OrganizationInactive);
+    }
+    if !record.allowed_ips.permits(source) {
+        return Err(AuthError::IpNotAllowed);
     }
     if !record.scopes.allows(required) {
         return Err(AuthError::InsufficientScope(required));

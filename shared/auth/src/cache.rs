@@ -19,7 +19,7 @@ pub const AUTH_CACHE_MAX_TTL: Duration = Duration::from_secs(60);
 /// Key items as the key-hash index showed them, by key hash, for at most the TTL. Only what passed the
 /// checks is kept (a refusal never is: a key that starts working works at once), only for requests that
 /// accept the index's lag (never one confirmed on the key's base item), and every request still runs the
-/// checks (revoked, expired, organisation, scope) on what is kept. Clones share the entries.
+/// checks (revoked, expired, organisation, source address, scope) on what is kept. Clones share the entries.
 #[derive(Clone, Debug)]
 pub struct AuthCache {
     ttl: Duration,

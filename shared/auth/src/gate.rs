@@ -1,6 +1,7 @@
 //! What every function that checks callers holds, built once per cold start: the table, the usage meter and
 //! the authentication cache, with the one configuration they are read from.
 
+use std::net::IpAddr;
 use std::time::SystemTime;
 
 use config::{ConfigError, Variables};
@@ -55,6 +56,7 @@ impl Gate {
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
+        source: Option<IpAddr>,
         required: impl Into<Requirement>,
         now: SystemTime,
     ) -> Result<Principal, AuthError> {
@@ -63,6 +65,7 @@ impl Gate {
             &self.meter,
             &self.cache,
             headers,
+            source,
             required,
             now,
         )

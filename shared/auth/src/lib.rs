@@ -14,7 +14,9 @@ mod meter;
 mod required;
 mod writer;
 
-pub use access::{Environment, Scope, ScopeError, Scopes};
+pub use access::{
+    AllowedIps, AllowedIpsError, Environment, Scope, ScopeError, Scopes, MAX_ALLOWED_IPS,
+};
 pub use authenticate::{authenticate, AuthError, Principal, Requirement, LAST_USED_RESOLUTION};
 pub use cache::{AuthCache, AUTH_CACHE_DEFAULT_TTL, AUTH_CACHE_ENTRIES, AUTH_CACHE_MAX_TTL};
 pub use clock::{is_expired, parse_timestamp, timestamp};

@@ -100,6 +100,24 @@ impl JsonObject {
             Some(other) => Err(wrong_type(name, "an array of strings", other)),
         }
     }
+
+    /// An array of strings whose wrong entry is named by its index (`allowed_ips[2]`), for a list whose
+    /// entries are each judged on their own; absent or `null` is `None`.
+    pub fn optional_string_entries(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+        match self.fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| match item {
+                    Value::String(text) => Ok(text.clone()),
+                    other => Err(wrong_type(&format!("{name}[{index}]"), "a string", other)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(other) => Err(wrong_type(name, "an array of strings", other)),
+        }
+    }
 }
 
 fn wrong_type(name: &str, expected: &str, found: &Value) -> ApiError {

@@ -6,12 +6,12 @@ mod body;
 mod error;
 mod fields;
 mod route;
+mod source;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;
 
-use access::RequestFacts;
 use config::{ConfigError, Variables};
 
 use lambda_http::http::{HeaderValue, Method, StatusCode};
@@ -24,6 +24,7 @@ pub use body::{body_bytes, json_object, MAX_BODY_BYTES};
 pub use error::ApiError;
 pub use fields::JsonObject;
 pub use route::{find_route, Access, Endpoint, Matched, PathParameters, Route, Verb};
+pub use source::{authorizer_source_address, request_facts, source_address, MAX_USER_AGENT_CHARS};
 
 /// The request header that makes a create safe to retry (Stripe's convention): signup and key creation.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -153,42 +154,6 @@ pub fn request_id(request: &Request) -> String {
             context.request_id.clone().unwrap_or_default()
         }
         _ => String::new(),
-    }
-}
-
-/// The longest `User-Agent` kept with a change's event (longer ones are cut).
-pub const MAX_USER_AGENT_CHARS: usize = 256;
-
-/// What the activity log keeps of the request: its id, the address of its connection as API Gateway saw it
-/// (`requestContext.http.sourceIp`, never a header a client can set, such as `X-Forwarded-For`) and its
-/// `User-Agent`, cut to [`MAX_USER_AGENT_CHARS`].
-pub fn request_facts(request: &Request) -> RequestFacts {
-    RequestFacts {
-        request_id: request_id(request),
-        source_ip: source_ip(request),
-        user_agent: request
-            .headers()
-            .get(lambda_http::http::header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
-            .map(|agent| {
-                agent
-                    .trim()
-                    .chars()
-                    .take(MAX_USER_AGENT_CHARS)
-                    .collect::<String>()
-            })
-            .filter(|agent| !agent.is_empty()),
-    }
-}
-
-/// The client's address as API Gateway saw the connection (`requestContext.http.sourceIp`), never a header a
-/// client can set.
-pub fn source_ip(request: &Request) -> Option<std::net::IpAddr> {
-    match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => {
-            context.http.source_ip.as_deref()?.parse().ok()
-        }
-        _ => None,
     }
 }
 

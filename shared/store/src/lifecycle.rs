@@ -4,11 +4,13 @@ use std::collections::HashMap;
 
 use std::time::SystemTime;
 
-use access::{Environment, Scope, Scopes};
+use access::{AllowedIps, Environment, Scope, Scopes};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
-use crate::records::LEAKED_REASON;
-use crate::records::{key_sort, org_partition, scopes_value, KEY_SORT_PREFIX, ORG_SORT};
+use crate::records::{
+    allowed_ips_value, key_sort, org_partition, scopes_value, ALLOWED_IPS_ATTRIBUTE,
+    KEY_SORT_PREFIX, LEAKED_REASON, ORG_SORT,
+};
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::{
     build_error, unavailable, ApiKeyRecord, Caller, EventRecord, IdempotencyRecord, KeyRoom, Leak,
@@ -29,11 +31,13 @@ pub enum KeyChange<'a> {
     /// Mark it inactive and stamp the time (the record stays, for the audit trail); only an active key.
     /// With a `leak`, the key is marked revoked as leaked, with where it was found.
     Revoke { at: &'a str, leak: Option<&'a Leak> },
-    /// Rename it and/or set its scopes; only a key still active and unexpired at `at`.
+    /// Rename it, set its scopes and/or its allowlist (anywhere removes it); only a key still active and
+    /// unexpired at `at`.
     Edit {
         at: &'a str,
         name: Option<&'a str>,
         scopes: Option<ScopesChange<'a>>,
+        allowed_ips: Option<&'a AllowedIps>,
     },
 }
 
@@ -97,7 +101,12 @@ impl KeyChange<'_> {
                 }
                 format!("SET {}", sets.join(", "))
             }
-            KeyChange::Edit { at, name, scopes } => {
+            KeyChange::Edit {
+                at,
+                name,
+                scopes,
+                allowed_ips,
+            } => {
                 condition.push_str(
                     " AND is_active = :true AND (attribute_not_exists(expires_at) OR expires_at > :now)",
                 );
@@ -116,7 +125,21 @@ impl KeyChange<'_> {
                     values.insert(":scopes".to_owned(), scopes_value(scopes.new));
                     sets.push("scopes = :scopes");
                 }
-                format!("SET {}", sets.join(", "))
+                let mut removes = "";
+                if let Some(list) = allowed_ips {
+                    names.insert("#ips".to_owned(), ALLOWED_IPS_ATTRIBUTE.to_owned());
+                    if list.is_anywhere() {
+                        // Anywhere is stored as no list, as a new key without one is.
+                        removes = " REMOVE #ips";
+                    } else {
+                        values.insert(":ips".to_owned(), allowed_ips_value(list));
+                        sets.push("#ips = :ips");
+                    }
+                }
+                match sets.is_empty() {
+                    true => removes.trim_start().to_owned(),
+                    false => format!("SET {}{removes}", sets.join(", ")),
+                }
             }
         };
         Expression {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use access::{Environment, Scopes};
+use access::{AllowedIps, Environment, Scopes};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::schema::{EXPIRY_ATTRIBUTE, KEY_HASH_ATTRIBUTE, PARTITION_KEY, SORT_KEY};
@@ -77,6 +77,8 @@ pub struct ApiKeyRecord {
     pub replaced_by: Option<String>,
     /// Set when the key was revoked because it was found in public: where, as the report said.
     pub leak: Option<Leak>,
+    /// Where the key may be used from; stored only when not anywhere (absent on items older than lists).
+    pub allowed_ips: AllowedIps,
 }
 
 /// Where a leaked key was found, as a secret-scanning report said (GitHub signs the report, not these
@@ -102,6 +104,7 @@ impl std::fmt::Debug for ApiKeyRecord {
             .field("environment", &self.environment)
             .field("scopes", &self.scopes)
             .field("is_active", &self.is_active)
+            .field("allowed_ips", &self.allowed_ips)
             .finish_non_exhaustive()
     }
 }
@@ -260,23 +263,31 @@ impl ApiKeyRecord {
                 }
             }
         }
+        if !self.allowed_ips.is_anywhere() {
+            item.insert(
+                ALLOWED_IPS_ATTRIBUTE.to_owned(),
+                allowed_ips_value(&self.allowed_ips),
+            );
+        }
         item
     }
 
-    /// The key as stored; an environment or scope list this code does not write is [`StoreError::Corrupt`],
-    /// here, once, rather than wherever the key is used.
+    /// The key as stored; an environment, scope list or allowlist this code does not write is
+    /// [`StoreError::Corrupt`], here, once, rather than wherever the key is used.
     pub(crate) fn from_item(item: &Item) -> Result<Self, StoreError> {
         let scopes = match item.get("scopes") {
-            Some(AttributeValue::L(values)) => values
-                .iter()
-                .map(|value| match value {
-                    AttributeValue::S(scope) => Ok(scope.as_str()),
-                    _ => Err(corrupt("scopes")),
-                })
-                .collect::<Result<Vec<_>, _>>()?,
+            Some(AttributeValue::L(values)) => string_list(values, "scopes")?,
             _ => return Err(corrupt("scopes")),
         };
         let scopes = Scopes::parse(&scopes).map_err(|_| corrupt("scopes"))?;
+        let allowed_ips = match item.get(ALLOWED_IPS_ATTRIBUTE) {
+            None => AllowedIps::anywhere(),
+            Some(AttributeValue::L(values)) => {
+                AllowedIps::parse(&string_list(values, ALLOWED_IPS_ATTRIBUTE)?)
+                    .map_err(|_| corrupt(ALLOWED_IPS_ATTRIBUTE))?
+            }
+            Some(_) => return Err(corrupt(ALLOWED_IPS_ATTRIBUTE)),
+        };
         let environment = Environment::parse(&string(item, "environment")?)
             .ok_or_else(|| corrupt("environment"))?;
         Ok(Self {
@@ -303,6 +314,7 @@ impl ApiKeyRecord {
                 }),
                 Some(_) => return Err(corrupt("revoked_reason")),
             },
+            allowed_ips,
         })
     }
 }
@@ -345,6 +357,25 @@ impl IdempotencyRecord {
 /// A key's scopes as stored: a list of their names, in order.
 pub(crate) fn scopes_value(scopes: &Scopes) -> AttributeValue {
     AttributeValue::L(scopes.iter().map(|scope| s(scope.as_str())).collect())
+}
+
+/// The attribute of a key item that holds its allowlist.
+pub(crate) const ALLOWED_IPS_ATTRIBUTE: &str = "allowed_ips";
+
+/// A key's allowlist as stored: its normalised entries, in order.
+pub(crate) fn allowed_ips_value(allowed_ips: &AllowedIps) -> AttributeValue {
+    AttributeValue::L(allowed_ips.entries().iter().map(|entry| s(entry)).collect())
+}
+
+/// A list attribute whose members must all be strings.
+fn string_list<'a>(values: &'a [AttributeValue], name: &str) -> Result<Vec<&'a str>, StoreError> {
+    values
+        .iter()
+        .map(|value| match value {
+            AttributeValue::S(text) => Ok(text.as_str()),
+            _ => Err(corrupt(name)),
+        })
+        .collect()
 }
 
 pub(crate) fn corrupt(attribute: &str) -> StoreError {
@@ -412,6 +443,7 @@ mod tests {
             replaces: None,
             replaced_by: None,
             leak: None,
+            allowed_ips: AllowedIps::anywhere(),
         }
     }
 
@@ -430,6 +462,36 @@ mod tests {
             ApiKeyRecord::from_item(&leaked.to_item()).ok(),
             Some(leaked)
         );
+    }
+
+    #[test]
+    fn a_key_item_with_an_allowlist_reads_back_as_written() {
+        let bound = ApiKeyRecord {
+            allowed_ips: AllowedIps::parse(&["203.0.113.7", "2001:db8::/32"]).expect("valid"),
+            ..key()
+        };
+        assert_eq!(ApiKeyRecord::from_item(&bound.to_item()).ok(), Some(bound));
+    }
+
+    #[test]
+    fn a_key_item_without_an_allowlist_works_from_anywhere_and_an_unreadable_one_is_corrupt() {
+        let item = key().to_item();
+        assert!(
+            !item.contains_key(ALLOWED_IPS_ATTRIBUTE),
+            "anywhere is not stored"
+        );
+        for bad in [
+            AttributeValue::L(vec![s("not-an-address")]),
+            AttributeValue::L(vec![AttributeValue::N("1".to_owned())]),
+            s("203.0.113.7"),
+        ] {
+            let mut item = key().to_item();
+            item.insert(ALLOWED_IPS_ATTRIBUTE.to_owned(), bad);
+            assert!(matches!(
+                ApiKeyRecord::from_item(&item),
+                Err(StoreError::Corrupt(detail)) if detail.contains("allowed_ips")
+            ));
+        }
     }
 
     #[test]

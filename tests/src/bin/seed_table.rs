@@ -58,6 +58,7 @@ async fn use_key(store: &Store, meter: &UsageMeter, key: &str, now: SystemTime) 
         meter,
         &auth::AuthCache::off(),
         &headers,
+        None,
         Scope::Read,
         now,
     )

@@ -23,6 +23,7 @@ async fn list_keys_shows_every_documented_field_and_never_the_key_or_its_hash() 
         assert_eq!(
             fields,
             [
+                "allowed_ips",
                 "created_at",
                 "environment",
                 "expires_at",
