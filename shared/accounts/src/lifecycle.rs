@@ -3,7 +3,9 @@
 //!
 //! Each finds the key among those the caller may see (another organisation's key, or a live key asked for
 //! by a test key, is the 404 of a key that does not exist), and none may leave the organisation without a
-//! staying admin key (live, admin, active, no expiry: [`crate::keys::is_staying_admin`]).
+//! staying admin key (live, admin, active, no expiry: [`crate::keys::is_staying_admin`]). The one exception
+//! to that guard is not here: a key found in public is revoked even when it is the last staying admin key
+//! ([`crate::answer_leak_report`]; an operator then mints a new one).
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
