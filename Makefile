@@ -9,7 +9,7 @@ dev:
 test:
 	bash scripts/test.sh
 
-## Build the six functions for Lambda (arm64) with SAM, and print each zip's size.
+## Build the seven functions for Lambda (arm64) with SAM, and print each zip's size.
 build:
 	bash scripts/build.sh
 

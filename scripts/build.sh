@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make build`: `sam build` of the six functions (arm64, provided.al2023, cargo-lambda + zig from PyPI),
+# `make build`: `sam build` of the seven functions (arm64, provided.al2023, cargo-lambda + zig from PyPI),
 # then each function's zipped size, as Lambda would receive it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

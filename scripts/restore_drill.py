@@ -6,7 +6,8 @@ above all). It then proves that new table serves as the original did.
 
 1. A source table made and filled by the service's own code (tests/src/bin/seed_table.rs, which
    scripts/restore-drill.sh runs first): organisations (one inactive), their email reservations, keys
-   (live and test, revoked, expiring, rolled), idempotency records and usage. Checked here: its schema and
+   (live and test, revoked, expiring, rolled, leaked, bound to addresses), their events, idempotency records
+   and usage. Checked here: its schema and
    TTL are template.yaml's `Table`'s, every kind of item the service writes is in it, and no item is of a
    kind the drill does not know (the service writing something new means the drill must learn it).
 2. "Restore": a second table made from the source's description (keys, attribute types, indexes), TTL
@@ -101,6 +102,7 @@ ITEM_KINDS = (
     ("organisation", "ORG#", "ORG", False),
     ("key", "ORG#", "KEY#", True),
     ("usage", "ORG#", "USAGE#", True),
+    ("event", "ORG#", "EVENT#", True),
     ("email reservation", "EMAIL#", "EMAIL", False),
     ("idempotency record", "IDEMPOTENCY#", "IDEMPOTENCY", False),
 )
@@ -117,7 +119,8 @@ def item_kind(item):
 
 def check_source(items):
     """The seeded table holds every kind of item the service writes, and the variants that matter to a
-    restore (inactive organisation; revoked, expiring, test and rolled keys; TTL holders), and nothing the
+    restore (inactive organisation; revoked, expiring, test, rolled, leaked and address-bound keys; the
+    organisation's own events; TTL holders), and nothing the
     drill does not know. Returns the count of each kind."""
     kinds = {kind: [] for kind, *_ in ITEM_KINDS}
     unknown = []
@@ -135,6 +138,9 @@ def check_source(items):
         "an expiring key": any("expires_at" in i for i in kinds["key"]),
         "a test key": any(i["environment"]["S"] == "test" for i in kinds["key"]),
         "a key of an inactive organisation": any(not i["org_is_active"]["BOOL"] for i in kinds["key"]),
+        "a key revoked as leaked": any("revoked_reason" in i for i in kinds["key"]),
+        "a key bound to addresses": any("allowed_ips" in i for i in kinds["key"]),
+        "an organisation's own event": any("subject_key_id" not in i for i in kinds["event"]),
         f"items with {TTL_ATTRIBUTE} (TTL)": any(TTL_ATTRIBUTE in i for i in items),
     }
     problems.extend(f"no {variant} in the seeded table" for variant, present in variants.items() if not present)

@@ -111,7 +111,8 @@ async fn main() {
     }
 
     // Keys of the first two organisations: live and test, narrowed scopes, expiring, one created with an
-    // Idempotency-Key, one revoked, one rolled (its successor created, itself expiring).
+    // Idempotency-Key, one revoked, one rolled (its successor created, itself expiring), one bound to
+    // addresses, one revoked as leaked; each change with its event.
     let mut used_keys: Vec<String> = organisations.iter().map(|o| o.admin_key.clone()).collect();
     // The signup above was idempotent.
     let (mut created_keys, mut revoked, mut rolled, mut idempotent) = (0, 0, 0, 1);
@@ -140,6 +141,18 @@ async fn main() {
             },
             NewKeyInput {
                 name: Some("Rotated monthly".to_owned()),
+                ..NewKeyInput::default()
+            },
+            NewKeyInput {
+                name: Some("Office only".to_owned()),
+                allowed_ips: Some(vec![
+                    "203.0.113.0/24".to_owned(),
+                    "2001:db8::/48".to_owned(),
+                ]),
+                ..NewKeyInput::default()
+            },
+            NewKeyInput {
+                name: Some("Pushed to GitHub".to_owned()),
                 ..NewKeyInput::default()
             },
         ];
@@ -192,6 +205,17 @@ async fn main() {
         rolled += 1;
         idempotent += 1;
         used_keys.push(successor.key);
+        // Found in public: revoked as leaked by a secret-scanning report, with its event.
+        let reported = accounts::ReportedToken {
+            token: created[6].key.clone(),
+            token_type: "memory_api_key".to_owned(),
+            url: Some("https://github.com/example/app/blob/main/.env".to_owned()),
+            source: Some("commit".to_owned()),
+        };
+        accounts::answer_leak_report(&store, &[reported], &RequestFacts::default(), now)
+            .await
+            .expect("report a leaked key");
+        revoked += 1;
     }
 
     // Usage: each key used a few times through the routes' authentication, the counts then flushed as at
