@@ -199,6 +199,28 @@ async fn an_altered_body_is_refused_and_revokes_nothing() {
     );
 }
 
+/// What schemathesis sends (`make test`): header values outside visible ASCII. `cargo lambda watch` answers
+/// them with its own 500 before any function runs, so the contract hook escapes them there; this is the
+/// function's own answer, as API Gateway would hand it over.
+#[tokio::test]
+async fn header_values_that_are_not_visible_ascii_are_refused_and_fetch_nothing() {
+    let store = fresh_store().await;
+    let keys = GithubKeysStandIn::start().await;
+    let service = service(&store, &keys);
+    let body = report(&["ghp_notours"]);
+    let signature = github_signature(ReportSigner::Listed, body.as_bytes());
+    for (identifier, signature) in [
+        (DEV_KEY_IDENTIFIER, "\u{d7}\u{f8}\u{9b}"),
+        ("0", "\u{d7}\u{f8}\u{9b}"),
+        ("cl\u{e9}", signature.as_str()),
+    ] {
+        let answer = send(&service, &body, Some(identifier), Some(signature)).await;
+        assert!(answer.status.is_client_error(), "{:?}", answer.body);
+        assert!(!answer.code().is_empty());
+    }
+    assert_eq!(keys.fetches(), 0);
+}
+
 #[tokio::test]
 async fn a_report_without_either_header_is_refused_naming_it_and_fetches_nothing() {
     let store = fresh_store().await;
