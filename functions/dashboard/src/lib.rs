@@ -126,6 +126,26 @@ const FILES: &[(&str, &str, Contents)] = &[
         Contents::Embedded(include_str!("../assets/keys.js")),
     ),
     (
+        "/dashboard/activity.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/activity.js")),
+    ),
+    (
+        "/dashboard/event-details.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/event-details.js")),
+    ),
+    (
+        "/dashboard/leak.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/leak.js")),
+    ),
+    (
+        "/dashboard/allowed-ips.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/allowed-ips.js")),
+    ),
+    (
         "/dashboard/create-dialog.js",
         JAVASCRIPT,
         Contents::Embedded(include_str!("../assets/create-dialog.js")),
