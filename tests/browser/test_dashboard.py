@@ -6,18 +6,27 @@ console, and the page itself outside the one-time new-key dialog); after each te
 (a CSP violation is one) and no request went to another origin (see conftest.py).
 """
 
+import base64
 import datetime as dt
 import json
 import re
+import subprocess
+import urllib.request
 import uuid
 from urllib.parse import urlsplit
 
-from conftest import BASE_URL, LAPTOP, PHONE, SCREENSHOT_DIR
+from conftest import BASE_URL, LAPTOP, PHONE, ROOT, SCREENSHOT_DIR
 from playwright.sync_api import expect
 
 WARNING = "The full key is only shown once. Save it securely!"
 FULL_KEY = re.compile(r"^mem_(live|test)_[A-Za-z0-9]{32,64}$")
 CONTROL_BUTTONS = re.compile(r"^(Create key|Edit|Roll|Revoke)\b")
+SECRET_SCANNING_URL = BASE_URL + "/v1/secret-scanning/github"
+# The TEST-ONLY key pair that `make dev` and `make test` serve as GitHub's (dev/secret-scanning/README.md).
+TEST_SIGNING_KEY = ROOT / "dev" / "secret-scanning" / "TEST-ONLY-signing-key.pem"
+TEST_KEY_IDENTIFIER = "test-only-local-dev-key"
+# What scripts/report-leak.sh reports as the place a token was found.
+SCRIPT_LEAK_URL = "https://github.com/example/repo/blob/main/.env"
 
 
 def prefix_of(key):
@@ -43,6 +52,39 @@ def open_create_and_submit(dash, name, environment=None, scopes=("read",), expir
         dialog.get_by_label("Expires after (days)").fill(str(expires_in_days))
     dialog.get_by_role("button", name="Create key").click()
     return dialog
+
+
+def report_leak(*leaks):
+    """Reports each (token, url, source) as GitHub's secret scanning would: the JSON array signed over its
+    exact bytes with the TEST-ONLY key (openssl, as scripts/report-leak.sh does). Returns the labels."""
+    body = json.dumps(
+        [{"token": token, "type": "memory_api_key", "url": url, "source": source} for token, url, source in leaks]
+    ).encode()
+    signature = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-sign", str(TEST_SIGNING_KEY)], input=body, capture_output=True, check=True
+    ).stdout
+    request = urllib.request.Request(
+        SECRET_SCANNING_URL,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Github-Public-Key-Identifier": TEST_KEY_IDENTIFIER,
+            "Github-Public-Key-Signature": base64.b64encode(signature).decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        labels = json.loads(response.read())
+    assert [label["label"] for label in labels] == ["true_positive"] * len(leaks), labels
+    return labels
+
+
+def activity_rows(page):
+    return page.locator("#activity-table tbody tr")
+
+
+def wait_for_activity(dash):
+    expect(activity_rows(dash.page).first).to_be_visible()
 
 
 def read_new_key(dash):
@@ -122,8 +164,13 @@ def test_every_module_loads_under_the_policy_and_the_page_uses_the_services_cons
             expiresMax: document.getElementById('create-expires').max,
             rollMax: document.getElementById('roll-hours').max,
             rollDefault: document.getElementById('roll-hours').defaultValue,
+            eventTypes: Array.from(document.querySelectorAll('#activity-type option'), (o) => o.value).slice(1),
+            createIpsHint: document.getElementById('create-allowed-ips-hint').textContent,
+            editIpsHint: document.getElementById('edit-allowed-ips-hint').textContent,
         })"""
     )
+    at_most = f"at most {constants['MAX_ALLOWED_IPS']}."
+    assert at_most in form.pop("createIpsHint") and at_most in form.pop("editIpsHint"), at_most
     assert form == {
         "scopes": constants["SCOPES"],
         "createName": constants["MAX_NAME_CHARS"],
@@ -131,6 +178,7 @@ def test_every_module_loads_under_the_policy_and_the_page_uses_the_services_cons
         "expiresMax": str(constants["MAX_EXPIRES_IN_DAYS"]),
         "rollMax": str(constants["MAX_ROLL_OVERLAP_HOURS"]),
         "rollDefault": str(constants["DEFAULT_ROLL_OVERLAP_HOURS"]),
+        "eventTypes": constants["EVENT_TYPES"],
     }
 
 
@@ -163,7 +211,7 @@ def test_signing_in_by_pasting_a_key_shows_the_account_and_the_keys_table(dash, 
     expect(page.locator("#mode-badge")).to_have_text("Live mode")
     dash.wait_for_keys()
     live = page.locator("#live-keys-table")
-    for column in ("Name", "Prefix", "Scopes", "Created", "Last used", "Expires", "Status", "Actions"):
+    for column in ("Name", "Prefix", "Scopes", "Allowed IPs", "Created", "Last used", "Expires", "Status", "Actions"):
         expect(live.get_by_role("columnheader", name=column, exact=True)).to_be_visible()
     row = dash.row(org["admin_prefix"])
     expect(row).to_have_count(1)
@@ -362,6 +410,231 @@ def test_renaming_a_key(dash, org, api):
     dash.assert_key_is_nowhere(org["admin_key"], k["key"])
 
 
+def test_setting_and_clearing_allowed_ips_through_the_edit_dialog(dash, org, api):
+    page = dash.page
+    k = api.create_key(org["admin_key"], name="Office only", scopes=["read"])
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    row = dash.row(k["key_prefix"])
+    expect(row.locator(".key-ips")).to_have_text("Anywhere")
+    # Set: one entry a line, or comma-separated.
+    row.get_by_role("button", name=re.compile("^Edit")).click()
+    edit = page.get_by_role("dialog", name=re.compile("^Edit"))
+    ips = edit.get_by_label("Allowed IPs")
+    expect(ips).to_have_value("")
+    ips.fill("203.0.113.7\n198.51.100.0/24, 2001:db8::/32")
+    with page.expect_response(lambda r: r.request.method == "PATCH") as answer:
+        edit.get_by_role("button", name="Save").click()
+    assert answer.value.request.post_data_json == {"allowed_ips": ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"]}
+    expect(edit).to_be_hidden()
+    expect(row.locator(".key-ips li")).to_have_text(["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"])
+    assert api.key_by_id(org["admin_key"], k["id"])["allowed_ips"] == ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"]
+    # The change is in the activity panel, refreshed after the save.
+    edited = activity_rows(page).first
+    expect(edited).to_contain_text("Key edited")
+    expect(edited).to_contain_text("Allowed IPs: Anywhere → 203.0.113.7, 198.51.100.0/24, 2001:db8::/32")
+    # Clear: the field emptied sends [], and the key works from anywhere again.
+    row.get_by_role("button", name=re.compile("^Edit")).click()
+    expect(ips).to_have_value("203.0.113.7\n198.51.100.0/24\n2001:db8::/32")
+    ips.fill("")
+    with page.expect_response(lambda r: r.request.method == "PATCH") as answer:
+        edit.get_by_role("button", name="Save").click()
+    assert answer.value.request.post_data_json == {"allowed_ips": []}
+    expect(edit).to_be_hidden()
+    expect(row.locator(".key-ips")).to_have_text("Anywhere")
+    assert api.key_by_id(org["admin_key"], k["id"])["allowed_ips"] == []
+    expect(activity_rows(page).first).to_contain_text("Allowed IPs: 203.0.113.7, 198.51.100.0/24, 2001:db8::/32 → Anywhere")
+    dash.assert_key_is_nowhere(org["admin_key"], k["key"])
+
+
+def test_creating_a_key_with_allowed_ips_shows_the_apis_message_for_a_bad_entry(dash, org, api):
+    page = dash.page
+    dash.allow_http_errors(400)
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    dash.wait_for_keys()
+    page.get_by_role("button", name="Create key").click()
+    dialog = page.get_by_role("dialog", name="Create a key")
+    dialog.get_by_label("Name", exact=True).fill("Bound")
+    dialog.get_by_label(re.compile("^Allowed IPs")).fill("203.0.113.7, 10.0.0.0/8, not-an-address")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        dialog.get_by_role("button", name="Create key").click()
+    assert answer.value.status == 400
+    error = answer.value.json()["error"]
+    assert error["param"] == "allowed_ips[2]", error
+    expect(dialog.get_by_role("alert")).to_have_text(error["message"])
+    # Corrected: created with the list, which the key table shows.
+    dialog.get_by_label(re.compile("^Allowed IPs")).fill("203.0.113.7\n10.0.0.0/8")
+    dialog.get_by_role("button", name="Create key").click()
+    new_dialog, new_key = read_new_key(dash)
+    new_dialog.get_by_role("button", name=re.compile("^Done")).click()
+    row = dash.row(prefix_of(new_key))
+    expect(row.locator(".key-ips li")).to_have_text(["203.0.113.7", "10.0.0.0/8"])
+    dash.assert_key_is_nowhere(new_key, org["admin_key"])
+
+
+def test_binding_the_last_admin_key_away_from_the_callers_address_shows_the_apis_message(dash, org):
+    """The organisation's only staying admin key, bound to an address the browser is not at: 409."""
+    page = dash.page
+    dash.allow_http_errors(409)
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    row = dash.row(org["admin_prefix"])
+    row.get_by_role("button", name=re.compile("^Edit")).click()
+    edit = page.get_by_role("dialog", name=re.compile("^Edit"))
+    edit.get_by_label("Allowed IPs").fill("203.0.113.7")
+    with page.expect_response(lambda r: r.request.method == "PATCH") as answer:
+        edit.get_by_role("button", name="Save").click()
+    assert answer.value.status == 409
+    error = answer.value.json()["error"]
+    assert error["code"] == "last_admin_key"
+    expect(edit.get_by_role("alert")).to_have_text(error["message"])
+    edit.get_by_role("button", name="Cancel").click()
+    expect(row.locator(".key-ips")).to_have_text("Anywhere")
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+# ------------------------------------------------------------------------------------------------ activity, leaks
+
+
+def test_the_activity_panel_lists_the_signup_and_a_created_key_newest_first_and_loads_more(dash, org, api):
+    page = dash.page
+    # The signup, then 20 keys: 21 events, one more than the panel's first page.
+    for n in range(1, 21):
+        api.create_key(org["admin_key"], name=f"Worker {n}", scopes=["read"])
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    wait_for_activity(dash)
+    rows = activity_rows(page)
+    expect(rows).to_have_count(20)
+    newest = rows.first
+    expect(newest.locator("[data-label=What]")).to_have_text("Key created")
+    expect(newest.locator("[data-label=Details]")).to_contain_text("Name: “Worker 20”")
+    expect(newest.locator("[data-label=Who]")).to_contain_text(org["admin_prefix"])
+    expect(newest.locator("[data-label=Who]")).to_contain_text("this key")
+    expect(newest.locator("[data-label=From] code")).to_have_text(re.compile(r"^[0-9a-f.:]+$"))
+    expect(rows.nth(19).locator("[data-label=Details]")).to_contain_text("Worker 1”")
+    more = page.get_by_role("button", name="Load more")
+    expect(more).to_be_visible()
+    expect(page.locator("#activity-count")).to_contain_text("Showing 20 events")
+    with page.expect_response(lambda r: "/v1/account/events?" in r.url) as answer:
+        more.click()
+    assert "starting_after=evt_" in answer.value.url
+    expect(rows).to_have_count(21)
+    signup = rows.last
+    expect(signup.locator("[data-label=What]")).to_have_text("Signed up")
+    expect(signup.locator("[data-label=Who]")).to_have_text("Sign-up")
+    expect(signup.locator("[data-label=Key]")).to_have_text(org["admin_prefix"])
+    expect(signup.locator("[data-label=Details]")).to_contain_text(org["account"]["name"])
+    expect(more).to_be_hidden()
+    expect(signup).to_be_focused()  # the button gone from under the focus: it moved to the row it brought
+    times = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#activity-table tbody time'), (t) => t.getAttribute('datetime'))"
+    )
+    assert times == sorted(times, reverse=True), "newest first"
+    dash.screenshot("dashboard-activity.png")
+    dash.assert_key_is_nowhere(org["admin_key"])
+
+
+def test_the_activity_panel_filters_by_type(dash, org, api):
+    page = dash.page
+    kept = api.create_key(org["admin_key"], name="Kept", scopes=["read", "write"])
+    gone = api.create_key(org["admin_key"], name="Gone", scopes=["read"])
+    api.ok("PATCH", f"/v1/account/api-keys/{kept['id']}", org["admin_key"], {"scopes": ["read"]})
+    api.ok("DELETE", f"/v1/account/api-keys/{gone['id']}", org["admin_key"])
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    wait_for_activity(dash)
+    rows = activity_rows(page)
+    expect(rows.locator("[data-label=What]")).to_have_text(
+        ["Key revoked", "Key edited", "Key created", "Key created", "Signed up"]
+    )
+    show = page.get_by_label("Show", exact=True)
+    with page.expect_response(lambda r: "/v1/account/events?" in r.url) as answer:
+        show.select_option(label="Key revoked")
+    assert "type=api_key.revoked" in answer.value.url
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("[data-label=Key]")).to_have_text(gone["key_prefix"])
+    show.select_option(label="Key edited")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("[data-label=Details]")).to_have_text("Scopes: read, write → read")
+    show.select_option(label="Key leaked, revoked")
+    expect(rows).to_have_count(0)
+    expect(page.locator("#activity-empty")).to_have_text("No events of this type.")
+    show.select_option(label="All events")
+    expect(rows).to_have_count(5)
+    dash.assert_key_is_nowhere(org["admin_key"], kept["key"], gone["key"])
+
+
+def test_a_leaked_key_shows_the_leaked_badge_where_it_was_found_and_its_event(dash, org, api):
+    page = dash.page
+    leaked = api.create_key(org["admin_key"], name="Pushed to GitHub", scopes=["read", "write"])
+    # The README's one-line report, against this server: signed with the TEST-ONLY key, as GitHub would.
+    answer = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "report-leak.sh"), leaked["key"], SECRET_SCANNING_URL],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert json.loads(answer)[0]["label"] == "true_positive", answer
+    assert api.call("GET", "/v1/account", leaked["key"])[0] == 401
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    row = dash.row(leaked["key_prefix"])
+    status = row.locator(".status")
+    expect(status).to_have_text("Leaked")
+    assert "status-leaked" in status.get_attribute("class") and "status-revoked" not in status.get_attribute("class")
+    detail = row.locator(".leak-detail")
+    expect(detail).to_contain_text(re.compile(r"^Found at "))
+    expect(detail).to_contain_text(re.compile(r"\(commit\)$"))
+    expect(detail.locator(".report-url bdi")).to_have_text(SCRIPT_LEAK_URL)  # the URL as text, isolated
+    link = detail.get_by_role("link", name=SCRIPT_LEAK_URL + " (opens in a new tab)")
+    expect(link).to_have_attribute("href", SCRIPT_LEAK_URL)
+    expect(link).to_have_attribute("target", "_blank")
+    assert set(link.get_attribute("rel").split()) >= {"noopener", "noreferrer"}
+    expect(row.get_by_role("button")).to_have_count(0)
+    # The activity panel: the leak, newest, by GitHub's secret scanning, where the key was found.
+    wait_for_activity(dash)
+    event = activity_rows(page).first
+    expect(event.locator("[data-label=What]")).to_have_text("Key leaked, revoked")
+    expect(event.locator("[data-label=Who]")).to_have_text("GitHub secret scanning")
+    expect(event.locator("[data-label=Key]")).to_have_text(leaked["key_prefix"])
+    expect(event.locator("[data-label=Details] .report-url bdi")).to_have_text(SCRIPT_LEAK_URL)
+    expect(event.locator("[data-label=Details]")).to_contain_text(re.compile(r"\(commit\)$"))
+    expect(event.get_by_role("link")).to_have_attribute("href", SCRIPT_LEAK_URL)
+    dash.screenshot("dashboard-leaked.png")
+    dash.assert_key_is_nowhere(org["admin_key"], leaked["key"])
+
+
+def test_a_leak_url_that_is_not_https_is_shown_as_text_never_as_a_link(dash, org, api):
+    """GitHub sends https URLs; the endpoint takes any string, so a crafted report signed with the test key
+    stands for one that is not: javascript:, data: and plain http: stay text, markup in them stays text."""
+    page = dash.page
+    urls = {
+        "javascript": "javascript:alert(document.domain)",
+        "data": "data:text/html,<img src=x onerror=alert(1)>",
+        "http": "http://example.com/leak",
+        "spaced": " https://example.com/leading-space",
+    }
+    keys = {name: api.create_key(org["admin_key"], name=f"Leak {name}", scopes=["read"]) for name in urls}
+    report_leak(*[(keys[name]["key"], url, "commit") for name, url in urls.items()])
+    dash.open()
+    dash.sign_in(org["admin_key"])
+    wait_for_activity(dash)
+    for name, url in urls.items():
+        row = dash.row(keys[name]["key_prefix"])
+        expect(row.locator(".status")).to_have_text("Leaked")
+        expect(row.locator(".leak-detail .report-url")).to_have_text(url.strip())
+        expect(row.locator("a")).to_have_count(0)
+        event = page.locator("#activity-table tbody tr[data-type='api_key.leaked']").filter(
+            has=page.locator("[data-label=Key] code", has_text=keys[name]["key_prefix"])
+        )
+        expect(event.locator("[data-label=What]")).to_have_text("Key leaked, revoked")
+        expect(event.locator(".report-url")).to_have_text(url.strip())
+        expect(event.locator("a")).to_have_count(0)
+    assert page.locator("a[href]:not([href^='#'])").count() == 0, "no link on the page at all"
+    assert page.locator("img").count() == 0, "the markup in a URL stays text"
+    dash.assert_key_is_nowhere(org["admin_key"], *(k["key"] for k in keys.values()))
+
+
 # Right-to-left letters and digits: a name the API accepts (it refuses the invisible controls, U+202E and the
 # like), which still reorders the words around it unless the page isolates it.
 RTL_KEY_NAME = "שלום 123"
@@ -395,6 +668,10 @@ def test_names_and_emails_with_right_to_left_letters_are_isolated_wherever_shown
     row = dash.row(k["key_prefix"])
     assert_isolated(row, RTL_KEY_NAME, "keys table")
     assert_isolated(page.locator("#usage-by-key"), RTL_KEY_NAME, "usage by key")
+    wait_for_activity(dash)
+    created = activity_rows(page).filter(has_text="Key created")
+    assert_isolated(created, RTL_KEY_NAME, "activity: the key created")
+    assert_isolated(activity_rows(page).filter(has_text="Signed up"), org_name, "activity: the signup")
     dash.screenshot("dashboard-rtl-names.png")
     # The confirmations: the name inside its quotes, the question mark after them.
     for verb in ("Revoke", "Roll", "Edit"):
@@ -451,6 +728,22 @@ def test_a_read_only_key_sees_the_account_and_usage_and_no_buttons_it_cannot_use
     expect(page.get_by_role("button", name=CONTROL_BUTTONS)).to_have_count(0)
     expect(page.locator("#live-keys")).to_be_hidden()
     expect(page.locator("#test-keys")).to_be_hidden()
+    assert dash.alerts().filter(has_text=re.compile(".")).count() == 0
+    dash.assert_key_is_nowhere(reader["key"], org["admin_key"])
+
+
+def test_a_read_only_key_sees_no_activity_panel(dash, org, api):
+    page = dash.page
+    dash.allow_http_errors(403)  # GET /v1/account/events and /api-keys: insufficient_scope, which the page expects
+    reader = api.create_key(org["admin_key"], name="Read only", scopes=["read"])
+    dash.open()
+    with page.expect_response(lambda r: "/v1/account/events" in r.url) as answer:
+        dash.sign_in(reader["key"])
+    assert answer.value.status == 403
+    expect(page.locator("#keys-note")).to_contain_text("admin")
+    expect(page.locator("#activity-section")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Activity")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^(Load more|Refresh)"))).to_have_count(0)
     assert dash.alerts().filter(has_text=re.compile(".")).count() == 0
     dash.assert_key_is_nowhere(reader["key"], org["admin_key"])
 
@@ -536,8 +829,11 @@ def test_usage_chart_shows_live_and_test_requests_per_day(dash, org, api):
 
 def populate(api, org):
     """A few keys of each kind, so the screenshots show a lived-in account."""
-    api.create_key(org["admin_key"], name="Production server", scopes=["read", "write"])
+    api.create_key(org["admin_key"], name="Production server", scopes=["read", "write"],
+                   allowed_ips=["203.0.113.7", "2001:db8:1234::/48"])
     api.create_key(org["admin_key"], name="Nightly export", scopes=["read"], expires_in_days=5)
+    leaked = api.create_key(org["admin_key"], name="Laptop .env", scopes=["read"])
+    report_leak((leaked["key"], "https://github.com/example/app/blob/0123abcd/config/production.env", "commit"))
     gone = api.create_key(org["admin_key"], name="Old laptop", scopes=["read", "write", "delete"])
     api.ok("DELETE", f"/v1/account/api-keys/{gone['id']}", org["admin_key"])
     api.create_key(org["admin_key"], name="Staging", environment="test", scopes=["read", "write"])
@@ -557,6 +853,7 @@ def test_the_dashboard_fits_a_laptop_screen(dash, org, api):
     dash.wait_for_keys()
     expect(dash.page.locator("#usage-body")).to_be_visible()
     expect(dash.page.locator("#test-keys-table tbody tr")).to_have_count(1)
+    wait_for_activity(dash)
     assert_fits_width(dash.page, LAPTOP["width"])
     clipped = dash.page.evaluate(
         "() => Array.from(document.querySelectorAll('.table-scroll'), (e) => e.scrollWidth - e.clientWidth)"
@@ -578,6 +875,7 @@ def test_the_dashboard_fits_a_phone_screen(phone_dash, org, api):
     dash.sign_in(org["admin_key"])
     dash.wait_for_keys()
     expect(dash.page.locator("#usage-body")).to_be_visible()
+    wait_for_activity(dash)
     assert_fits_width(dash.page, PHONE["width"])
     # Every key's actions are on screen (the table stacks into cards instead of overflowing).
     for button in dash.page.get_by_role("button", name=re.compile("^(Edit|Roll|Revoke)")).all():
@@ -662,6 +960,7 @@ def test_text_has_readable_contrast(dash, org, api):
     dash.sign_in(org["admin_key"])
     dash.wait_for_keys()
     expect(dash.page.locator("#usage-body")).to_be_visible()
+    wait_for_activity(dash)
     assert dash.page.evaluate(CONTRAST_JS) == []
     open_create_and_submit(dash, "Contrast check")
     read_new_key(dash)

@@ -1,5 +1,7 @@
-// The create-key dialog: name, environment, scopes and expiry, within the service's limits; the created key
-// goes to the new-key dialog.
+// The create-key dialog: name, environment, scopes, expiry and allowed IPs, within the service's limits; the
+// created key goes to the new-key dialog.
+import { loadActivity } from './activity.js';
+import { allowedIpsProblem, initAllowedIpsField, parseAllowedIps } from './allowed-ips.js';
 import { api, idempotencyFor } from './api.js';
 import { MAX_EXPIRES_IN_DAYS, MAX_NAME_CHARS, SCOPES } from './constants.js';
 import { $, el, showAlert, showError } from './dom.js';
@@ -23,6 +25,7 @@ export function initCreateDialog() {
   $('create-expires-hint').textContent =
     '1 to ' + MAX_EXPIRES_IN_DAYS + '. Leave empty for a key that does not expire.';
   $('create-scopes').replaceChildren(...SCOPES.map(scopeChoice));
+  initAllowedIpsField('create-allowed-ips-hint', 'Leave empty for a key usable from any address.');
   $('open-create').addEventListener('click', openCreate);
   $('create-form').addEventListener('submit', submitCreate);
 }
@@ -76,6 +79,14 @@ async function submitCreate(event) {
     }
     body.expires_in_days = n;
   }
+  const ips = parseAllowedIps($('create-allowed-ips').value);
+  const problem = allowedIpsProblem(ips);
+  if (problem) {
+    showAlert('create-alert', problem);
+    $('create-allowed-ips').focus();
+    return;
+  }
+  if (ips.length > 0) body.allowed_ips = ips;
   state.createIdempotency = idempotencyFor(state.createIdempotency, body);
   const submit = $('create-submit');
   submit.disabled = true;
@@ -85,6 +96,7 @@ async function submitCreate(event) {
     $('create-dialog').close();
     showNewKey(created, null);
     loadKeys();
+    loadActivity(false);
   } catch (err) {
     showError('create-alert', err);
   } finally {

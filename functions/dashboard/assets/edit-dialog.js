@@ -1,4 +1,6 @@
-// The edit dialog: rename a key, narrow its scopes.
+// The edit dialog: rename a key, narrow its scopes, set, change or clear its allowed IPs.
+import { loadActivity } from './activity.js';
+import { allowedIpsProblem, allowedIpsText, initAllowedIpsField, parseAllowedIps, sameAllowedIps } from './allowed-ips.js';
 import { api } from './api.js';
 import { MAX_NAME_CHARS } from './constants.js';
 import { $, el, setStatus, showAlert, showError, userText } from './dom.js';
@@ -7,6 +9,7 @@ import { state } from './state.js';
 
 export function initEditDialog() {
   $('edit-name').maxLength = MAX_NAME_CHARS;
+  initAllowedIpsField('edit-allowed-ips-hint', 'Empty: the key works from any address.');
   $('edit-form').addEventListener('submit', submitEdit);
 }
 
@@ -20,6 +23,7 @@ export function openEdit(k) {
       el('label', { className: 'choice' }, [el('input', { type: 'checkbox', name: 'scopes', value: s, checked: true }), ' ' + s]),
     ),
   );
+  $('edit-allowed-ips').value = allowedIpsText(k.allowed_ips);
   $('edit-dialog').showModal();
   $('edit-name').focus();
 }
@@ -42,6 +46,15 @@ async function submitEdit(event) {
     return;
   }
   if (scopes.length !== (k.scopes || []).length) body.scopes = scopes;
+  const ips = parseAllowedIps($('edit-allowed-ips').value);
+  const problem = allowedIpsProblem(ips);
+  if (problem) {
+    showAlert('edit-alert', problem);
+    $('edit-allowed-ips').focus();
+    return;
+  }
+  // Sent only when changed; an emptied field sends [] (anywhere again).
+  if (!sameAllowedIps(ips, k.allowed_ips)) body.allowed_ips = ips;
   if (Object.keys(body).length === 0) {
     $('edit-dialog').close();
     return;
@@ -53,6 +66,7 @@ async function submitEdit(event) {
     $('edit-dialog').close();
     setStatus('global-status', ['Saved “', userText(name), '” (' + k.key_prefix + ').']);
     loadKeys();
+    loadActivity(false);
   } catch (err) {
     showError('edit-alert', err);
   } finally {

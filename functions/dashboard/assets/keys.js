@@ -1,13 +1,16 @@
-// The keys panel: every page of the list, one table per environment, each key's status and actions.
+// The keys panel: every page of the list, one table per environment, each key's status (a leaked key marked,
+// with where it was found), the addresses it may be used from, and its actions.
+import { allowedIpsNode } from './allowed-ips.js';
 import { api } from './api.js';
 import { MAX_PAGE_LIMIT } from './constants.js';
 import { $, el, isolated, showAlert, showError, userText } from './dom.js';
 import { timeNode } from './format.js';
+import { leakPlace } from './leak.js';
 import { isCurrent, ownPrefix, state } from './state.js';
 
 // A key that stops working within this long is shown as "Expires soon".
 const SOON_MS = 7 * 24 * 3600 * 1000;
-const KEY_COLUMNS = ['Name', 'Prefix', 'Scopes', 'Created', 'Last used', 'Expires', 'Status'];
+const KEY_COLUMNS = ['Name', 'Prefix', 'Scopes', 'Allowed IPs', 'Created', 'Last used', 'Expires', 'Status'];
 
 // `openers`: {edit, roll, revoke}, each opening its dialog about a key of the list.
 export function initKeys(openers) {
@@ -76,8 +79,10 @@ export function resetKeys() {
   $('refresh-keys').hidden = true;
 }
 
-// active | rolled (expires soon) | expiring (expires soon) | expired | revoked
+// active | rolled (expires soon) | expiring (expires soon) | expired | revoked | leaked (revoked when secret
+// scanning found it in public)
 function keyStatus(k, now) {
+  if (k.revoked_at && k.revoked_reason === 'leaked') return { id: 'leaked', label: 'Leaked', detail: 'leaked' };
   if (k.revoked_at) return { id: 'revoked', label: 'Revoked' };
   const expires = k.expires_at ? Date.parse(k.expires_at) : null;
   if (!k.is_active || (expires !== null && expires <= now)) return { id: 'expired', label: 'Expired' };
@@ -124,7 +129,9 @@ function keyRow(k, now, own, byId) {
   const status = keyStatus(k, now);
   const isOwn = own !== null && k.key_prefix === own;
   const statusParts = [el('span', { className: 'status status-' + status.id, text: status.label })];
-  if (status.detail === 'rolled') {
+  if (status.detail === 'leaked') {
+    statusParts.push(el('span', { className: 'status-detail leak-detail' }, leakPlace(k.leak)));
+  } else if (status.detail === 'rolled') {
     const successor = byId.get(k.replaced_by);
     statusParts.push(
       el('span', { className: 'status-detail' }, [
@@ -139,6 +146,7 @@ function keyRow(k, now, own, byId) {
     cell('Name', [userText(k.name), isOwn ? el('span', { className: 'tag', text: 'this key' }) : null], 'key-name'),
     cell('Prefix', [el('code', { text: k.key_prefix })]),
     cell('Scopes', [el('span', { className: 'scopes' }, (k.scopes || []).map((s) => el('span', { className: 'scope', text: s })))]),
+    cell('Allowed IPs', [allowedIpsNode(k.allowed_ips)], 'key-ips'),
     cell('Created', [timeNode(k.created_at)]),
     cell('Last used', [timeNode(k.last_used_at, 'Never')]),
     cell('Expires', [timeNode(k.expires_at, 'Never')]),

@@ -1,4 +1,5 @@
 // The revoke dialog: a confirmation, the safe choice first.
+import { loadActivity } from './activity.js';
 import { api } from './api.js';
 import { $, setStatus, showAlert, showError, userText } from './dom.js';
 import { loadKeys } from './keys.js';
@@ -32,6 +33,7 @@ async function submitRevoke(event) {
     $('revoke-dialog').close();
     setStatus('global-status', ['Revoked “', userText(k.name), '” (' + k.key_prefix + ').']);
     loadKeys();
+    loadActivity(false);
   } catch (err) {
     showError('revoke-alert', err);
   } finally {

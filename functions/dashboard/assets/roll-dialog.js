@@ -1,5 +1,6 @@
 // The roll dialog: a new key replaces the old one, which keeps working for the overlap chosen (within the
 // service's bounds); the new key goes to the new-key dialog.
+import { loadActivity } from './activity.js';
 import { api, idempotencyFor } from './api.js';
 import { DEFAULT_ROLL_OVERLAP_HOURS, MAX_ROLL_OVERLAP_HOURS } from './constants.js';
 import { $, showAlert, showError, userText } from './dom.js';
@@ -49,6 +50,7 @@ async function submitRoll(event) {
     $('roll-dialog').close();
     const old = Object.assign({}, k, { expires_at: new Date(Date.now() + hours * 3600 * 1000).toISOString() });
     showNewKey(created, old);
+    loadActivity(false);
     // The list tells the old key's real end of overlap; refresh it and the dialog's line with it.
     loadKeys().then(() => {
       const fresh = state.keys.find((x) => x.id === k.id);

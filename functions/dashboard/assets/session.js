@@ -1,5 +1,6 @@
 // Signing in and out: the sign-in form, the session bar, and which view shows.
 import { api } from './api.js';
+import { loadActivity, resetActivity } from './activity.js';
 import { renderAccount, resetAccount } from './account.js';
 import { $, clearAlerts, setStatus, showAlert } from './dom.js';
 import { loadKeys, resetKeys } from './keys.js';
@@ -48,6 +49,7 @@ export async function signIn(key, fromStorage) {
   if (!fromStorage) $('dashboard-heading').focus();
   loadUsage();
   loadKeys();
+  loadActivity(false);
 }
 
 export function signOut() {
@@ -60,6 +62,7 @@ export function signOut() {
   $('mode-badge').textContent = '';
   resetUsage();
   resetKeys();
+  resetActivity();
   clearAlerts();
   $('dashboard-view').hidden = true;
   $('session-bar').hidden = true;

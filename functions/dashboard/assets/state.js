@@ -1,5 +1,5 @@
 // The page's state, in one place: who is signed in, which session an answer belongs to, the keys as listed,
-// the key an open dialog is about, and the pending create or roll.
+// the activity events shown, the key an open dialog is about, and the pending create or roll.
 //
 // The signed-in key lives in `state.apiKey` and in this tab's sessionStorage, nowhere else: never in the
 // URL, localStorage, a cookie, the DOM or the console. The one place a full key is ever written into the page
@@ -15,6 +15,7 @@ export const state = {
   signedIn: false, // the key was accepted by GET /v1/account
   canManageKeys: false,
   keys: [], // the list, as the API gave it
+  events: [], // the Activity panel's events, its pages so far
   dialogKey: null, // the key object an open revoke / roll / edit dialog is about
   // {body, key}: the same create or roll, retried (after a 503, say), keeps its Idempotency-Key, so a retry
   // cannot make a second key; changing the fields makes a new one.
@@ -56,6 +57,7 @@ export function endSession() {
     environment: null,
     canManageKeys: false,
     keys: [],
+    events: [],
     dialogKey: null,
     createIdempotency: null,
     rollIdempotency: null,

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use auth::{Environment, Scope, KEY_PREFIX_VISIBLE_CHARS};
+use auth::{Environment, Scope, KEY_PREFIX_VISIBLE_CHARS, MAX_ALLOWED_IPS};
 use config::{ConfigError, Variables};
 use http_envelope::{
     dispatch, Access, ApiError, Endpoint, HandlerResult, HttpConfig, Route, TelemetryConfig,
@@ -126,6 +126,26 @@ const FILES: &[(&str, &str, Contents)] = &[
         Contents::Embedded(include_str!("../assets/keys.js")),
     ),
     (
+        "/dashboard/activity.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/activity.js")),
+    ),
+    (
+        "/dashboard/event-details.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/event-details.js")),
+    ),
+    (
+        "/dashboard/leak.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/leak.js")),
+    ),
+    (
+        "/dashboard/allowed-ips.js",
+        JAVASCRIPT,
+        Contents::Embedded(include_str!("../assets/allowed-ips.js")),
+    ),
+    (
         "/dashboard/create-dialog.js",
         JAVASCRIPT,
         Contents::Embedded(include_str!("../assets/create-dialog.js")),
@@ -162,6 +182,10 @@ pub fn served_paths() -> impl Iterator<Item = &'static str> {
 fn page_constants() -> Vec<(&'static str, serde_json::Value)> {
     use serde_json::json;
     let scopes: Vec<&str> = Scope::ALL.into_iter().map(Scope::as_str).collect();
+    let event_types: Vec<&str> = store::EventType::ALL
+        .into_iter()
+        .map(store::EventType::as_str)
+        .collect();
     vec![
         // auth: the scopes a key may hold, in the documented order.
         ("SCOPES", json!(scopes)),
@@ -187,6 +211,10 @@ fn page_constants() -> Vec<(&'static str, serde_json::Value)> {
             "MAX_ROLL_OVERLAP_HOURS",
             json!(accounts::MAX_ROLL_OVERLAP_HOURS),
         ),
+        // store: the activity log's event types, in the documented order (the Activity panel's filter).
+        ("EVENT_TYPES", json!(event_types)),
+        // auth (access): how many addresses or CIDR blocks a key's `allowed_ips` may hold.
+        ("MAX_ALLOWED_IPS", json!(MAX_ALLOWED_IPS)),
     ]
 }
 

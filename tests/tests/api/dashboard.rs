@@ -224,6 +224,10 @@ async fn the_page_reads_the_services_own_constants() {
         .into_iter()
         .map(auth::Scope::as_str)
         .collect();
+    let event_types: Vec<&str> = store::EventType::ALL
+        .into_iter()
+        .map(store::EventType::as_str)
+        .collect();
     let expected = BTreeMap::from([
         ("SCOPES", serde_json::json!(scopes)),
         (
@@ -254,6 +258,8 @@ async fn the_page_reads_the_services_own_constants() {
             "MAX_ROLL_OVERLAP_HOURS",
             serde_json::json!(accounts::MAX_ROLL_OVERLAP_HOURS),
         ),
+        ("EVENT_TYPES", serde_json::json!(event_types)),
+        ("MAX_ALLOWED_IPS", serde_json::json!(auth::MAX_ALLOWED_IPS)),
     ]);
     assert_eq!(constants, expected);
     // What the page derives from them holds for the keys the service makes: a test key starts so, a live
