@@ -123,8 +123,7 @@ pub struct EventView {
     pub subject: Option<EventKeyView>,
     /// What changed, by field; its members depend on `type` (docs/api.md).
     pub changes: Value,
-    /// `null` for an operator's change and for a secret-scanning report's (GitHub's request, not the
-    /// organisation's).
+    /// `null` for an operator's change (for a secret-scanning report's, GitHub's request).
     pub request: Option<RequestView>,
 }
 
@@ -136,7 +135,10 @@ pub struct EventListView {
 }
 
 impl EventView {
-    fn from_record(event: &EventRecord) -> Self {
+    /// The event as `viewer` may see it: to a test key, a live key that made a change about a test key is
+    /// `api_key` without its id and prefix, and the request (a live key's address and user agent) is not
+    /// shown: a test key learns nothing of live keys.
+    fn from_record(event: &EventRecord, viewer: Environment) -> Self {
         let key_view = |key: &KeyRef| EventKeyView {
             key_id: key.key_id.clone(),
             key_prefix: key.key_prefix.clone(),
@@ -146,6 +148,9 @@ impl EventView {
             Actor::ApiKey(key) => Some(key),
             _ => None,
         };
+        let hidden = viewer == Environment::Test
+            && actor_key.is_some_and(|key| key.environment == Environment::Live);
+        let actor_key = actor_key.filter(|_| !hidden);
         Self {
             id: event.event_id.clone(),
             event_type: event.event_type.as_str().to_owned(),
@@ -158,11 +163,15 @@ impl EventView {
             subject: event.subject.as_ref().map(key_view),
             // Written by this crate as a JSON object; an unreadable one is shown empty, not a failed page.
             changes: serde_json::from_str(&event.changes).unwrap_or_else(|_| json!({})),
-            request: event.request.as_ref().map(|request| RequestView {
-                id: request.request_id.clone(),
-                source_ip: request.source_ip.map(|ip| ip.to_string()),
-                user_agent: request.user_agent.clone(),
-            }),
+            request: event
+                .request
+                .as_ref()
+                .filter(|_| !hidden)
+                .map(|request| RequestView {
+                    id: request.request_id.clone(),
+                    source_ip: request.source_ip.map(|ip| ip.to_string()),
+                    user_agent: request.user_agent.clone(),
+                }),
         }
     }
 }
@@ -224,7 +233,11 @@ pub async fn list_events(
         .list_events_page(&principal.org_id, filter, limit)
         .await?;
     Ok(EventListView {
-        data: page.events.iter().map(EventView::from_record).collect(),
+        data: page
+            .events
+            .iter()
+            .map(|event| EventView::from_record(event, principal.environment))
+            .collect(),
         has_more: page.has_more,
     })
 }

@@ -20,7 +20,7 @@ pub const LEAK_LOOKUPS_AT_ONCE: usize = 16;
 /// The longest `url` kept with a leaked key (longer ones are cut): a URL of a commit or an issue is far
 /// shorter.
 pub const MAX_LEAK_URL_CHARS: usize = 2_048;
-/// The longest `source` (`commit`, `issue_comment`, ...) kept.
+/// The longest `source` (`commit`, `issue_comment`, ...) and `type` kept.
 pub const MAX_LEAK_SOURCE_CHARS: usize = 64;
 
 /// One token of a secret-scanning report, as GitHub sent it.
@@ -114,7 +114,11 @@ async fn label_and_revoke(
             EventType::KeyLeaked,
             Actor::GithubSecretScanning,
             Some(key_ref(&key)),
-            json!({"url": leak.url, "source": leak.source, "token_type": reported.token_type}),
+            json!({
+                "url": leak.url,
+                "source": leak.source,
+                "token_type": cut(&reported.token_type, MAX_LEAK_SOURCE_CHARS),
+            }),
             Some(request),
             now,
         )?;

@@ -82,16 +82,19 @@ async fn find_visible(
         .ok_or(AccountError::KeyNotFound)
 }
 
-/// What a change that takes admin access away from `key` must check: nothing when it is not a staying admin
-/// key; otherwise that another staying admin key exists, whichever key asks (one with an expiry would leave
-/// the organisation locked out once it expires), under the organisation's counter (so two such changes
-/// racing for the last staying admin key cannot both commit).
+/// What a change that takes admin access away from `key`, asked from `source`, must check: nothing when it is
+/// not a staying admin key; otherwise that another staying admin key exists that `source` may use (its
+/// `allowed_ips` let the address through), whichever key asks (one with an expiry would leave the
+/// organisation locked out once it expires; one bound elsewhere, reachable only from somewhere the asker may
+/// not be), under the organisation's counter (so two such changes racing for the last staying admin key
+/// cannot both commit).
 async fn admin_guard(
     store: &Store,
     key: &ApiKeyRecord,
+    source: Option<IpAddr>,
     now: SystemTime,
 ) -> Result<RevocationGuard, AccountError> {
-    another_staying_admin_guard(store, key, now)
+    another_staying_admin_guard(store, key, source, now)
         .await?
         .ok_or(AccountError::LastAdminKey)
 }
@@ -110,16 +113,17 @@ async fn allowlist_guard(
     if allowed_ips.permits(source) {
         return Ok(RevocationGuard::None);
     }
-    another_staying_admin_guard(store, key, now)
+    another_staying_admin_guard(store, key, source, now)
         .await?
         .ok_or(AccountError::LastAdminKeyOutsideAllowlist { address: source })
 }
 
 /// [`RevocationGuard::None`] when `key` is not a staying admin key; the organisation's counter when another
-/// staying admin key exists; `None` when `key` is the last one.
+/// staying admin key exists that `source` may use; `None` when `key` is the last one (for `source`).
 async fn another_staying_admin_guard(
     store: &Store,
     key: &ApiKeyRecord,
+    source: Option<IpAddr>,
     now: SystemTime,
 ) -> Result<Option<RevocationGuard>, AccountError> {
     if !is_staying_admin(key, now) {
@@ -129,11 +133,11 @@ async fn another_staying_admin_guard(
         .get_organization(&key.org_id)
         .await?
         .ok_or(AccountError::AccountNotFound)?;
-    let another_admin = store
-        .list_keys(&key.org_id)
-        .await?
-        .iter()
-        .any(|other| other.key_id != key.key_id && is_staying_admin(other, now));
+    let another_admin = store.list_keys(&key.org_id).await?.iter().any(|other| {
+        other.key_id != key.key_id
+            && is_staying_admin(other, now)
+            && other.allowed_ips.permits(source)
+    });
     Ok(another_admin.then_some(RevocationGuard::AdminCounterIs(org.admin_revocations)))
 }
 
@@ -154,7 +158,7 @@ pub async fn revoke_key(
         if !key.is_active {
             return Ok(ApiKeyView::from_record(&key, now));
         }
-        let guard = admin_guard(store, &key, now).await?;
+        let guard = admin_guard(store, &key, request.source_ip, now).await?;
         let change = KeyChange::Revoke {
             at: &revoked_at,
             leak: None,
@@ -243,7 +247,7 @@ pub async fn edit_key(
                 ));
             }
             if !requested.is_admin() {
-                guard = admin_guard(store, &key, now).await?;
+                guard = admin_guard(store, &key, request.source_ip, now).await?;
             }
         }
         // A key losing `admin` here no longer keeps the organisation: its new list needs no guard of its own.

@@ -170,7 +170,7 @@ fn account_error(err: &AccountError) -> ApiError {
         AccountError::LastAdminKey => ApiError::new(
             StatusCode::CONFLICT,
             "last_admin_key",
-            "This is the organisation's last staying admin key (live, admin, no expiry); create another before revoking or narrowing it.",
+            "This is the organisation's last staying admin key (live, admin, no expiry) usable from this request's address; create another (or let one's allowed_ips include this address) before revoking or narrowing it.",
         ),
         AccountError::LastAdminKeyOutsideAllowlist { address } => ApiError::new(
             StatusCode::CONFLICT,

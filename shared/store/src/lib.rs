@@ -568,15 +568,29 @@ impl Store {
         }
     }
 
-    /// Stores an operator's minted key with its event, in one transaction.
+    /// Stores an operator's minted key with its event, in one transaction, while the organisation's flag is
+    /// still the copy the key carries (`org_is_active`): a deactivation racing the mint is
+    /// [`StoreError::Contended`], never a working key in a deactivated organisation.
     pub async fn mint_key(
         &self,
         key: &ApiKeyRecord,
         event: &EventRecord,
     ) -> Result<(), StoreError> {
+        let flag = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(org_partition(&key.org_id)))
+            .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
+            .condition_expression("is_active = :seen")
+            .expression_attribute_values(":seen", AttributeValue::Bool(key.org_is_active))
+            .build()
+            .map_err(build_error)?;
         let mut transaction = Transaction::default();
         transaction.push(self.put_new(key.to_item())?, Refusal::AlreadyExists);
         transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
+        transaction.push(
+            TransactWriteItem::builder().condition_check(flag).build(),
+            Refusal::Contended,
+        );
         self.transact("TransactWriteItems(mint key)", transaction)
             .await
     }

@@ -200,6 +200,23 @@ async fn a_test_key_sees_only_events_about_test_keys() {
     for event in seen.data().as_array().cloned().unwrap_or_default() {
         assert_eq!(event["subject"]["environment"], "test");
     }
+    // The live key that made the test admin key is not named to it, nor its request's address.
+    let made_by_live = &seen.data()[1];
+    assert_eq!(
+        made_by_live["actor"],
+        json!({"type": "api_key", "key_id": null, "key_prefix": null})
+    );
+    assert_eq!(made_by_live["request"], Value::Null);
+    let text = seen.body.to_string();
+    assert!(!text.contains("mem_live_"), "{text}");
+    assert!(!text.contains(&org.admin_key_id), "{text}");
+    // What the test key did itself is shown in full.
+    assert_eq!(
+        seen.data()[0]["actor"]["key_prefix"]
+            .as_str()
+            .map(|p| p.starts_with("mem_test_")),
+        Some(true)
+    );
     let all = events(&store, &org.admin_key, "").await;
     assert_eq!(
         types(&all),

@@ -383,7 +383,8 @@ async fn the_last_staying_admin_keys_list_must_include_the_callers_address() {
 }
 
 #[tokio::test]
-async fn a_staying_admin_key_that_is_not_the_last_may_be_bound_anywhere() {
+async fn a_staying_admin_key_may_be_bound_elsewhere_while_another_stays_reachable_but_not_the_last()
+{
     let store = fresh_store().await;
     let org = sign_up(&store).await;
     let (second_admin, second_id) =
@@ -398,8 +399,8 @@ async fn a_staying_admin_key_that_is_not_the_last_may_be_bound_anywhere() {
     .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert!(!works_from(&store, &second_admin, "198.51.100.1").await);
-    // The signup key is now the last staying admin key the caller's address can reach, but the rule is about
-    // staying admin keys: the bound one still is one, so the signup key may be bound elsewhere too.
+    // The signup key is now the last staying admin key the caller's address can use: binding it elsewhere
+    // too would leave no admin key usable from here.
     let answer = patch_from(
         &store,
         &org.admin_key,
@@ -408,7 +409,35 @@ async fn a_staying_admin_key_that_is_not_the_last_may_be_bound_anywhere() {
         "198.51.100.1",
     )
     .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.body);
+    assert_eq!(answer.code(), "last_admin_key");
+}
+
+#[tokio::test]
+async fn revoking_the_last_admin_key_usable_from_the_callers_address_is_409_when_the_others_are_bound_elsewhere(
+) {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, second_id) = create_key(&store, &org.admin_key, json!({"scopes": ["admin"]})).await;
+    let bound = patch_from(
+        &store,
+        &org.admin_key,
+        &second_id,
+        json!({"allowed_ips": ["203.0.113.7"]}),
+        "198.51.100.1",
+    )
+    .await;
+    assert_eq!(bound.status, StatusCode::OK, "{}", bound.body);
+    let revoked = call(
+        Method::DELETE,
+        &format!("/v1/account/api-keys/{}", org.admin_key_id),
+    )
+    .bearer(&org.admin_key)
+    .from_address("198.51.100.1")
+    .send(&store)
+    .await;
+    assert_eq!(revoked.status, StatusCode::CONFLICT, "{}", revoked.body);
+    assert_eq!(revoked.code(), "last_admin_key");
 }
 
 #[tokio::test]
