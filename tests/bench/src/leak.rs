@@ -23,7 +23,7 @@ const OURS: usize = 50;
 const UNKNOWN: usize = 25;
 const FOREIGN: usize = 25;
 /// Rounds, each with three fresh organisations and a fresh function (`BENCH_LEAK_ROUNDS`).
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 11;
 /// Warm `GET /v1/account` requests per round (after as many for warm-up).
 const ACCOUNT_REQUESTS: usize = 21;
 

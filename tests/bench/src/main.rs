@@ -1172,10 +1172,29 @@ async fn leak_alone(path: Option<&str>) {
         std::process::exit(1);
     }
     if let Some(path) = path {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("read {path}: {err}"));
         let json = serde_json::to_string_pretty(&figures).expect("the figures as JSON");
-        std::fs::write(path, json + "\n").unwrap_or_else(|err| panic!("write {path}: {err}"));
+        std::fs::write(path, with_sections_of(&text, &json))
+            .unwrap_or_else(|err| panic!("write {path}: {err}"));
         eprintln!("bench: sections 8 and 9 set into {path}");
     }
+}
+
+/// The figures file `text` with its `leak` and `allowlist` members (if any) replaced by `json`'s (a whole
+/// run written by `to_string_pretty`), every other member's text kept byte for byte: serde_json does not read
+/// every float back to the same digits, and the other sections' figures stay as measured.
+fn with_sections_of(text: &str, json: &str) -> String {
+    const FIRST: &str = "\n  \"leak\": ";
+    const AFTER: &str = "\n  \"memory_sizes\": ";
+    let block = match (json.find(FIRST), json.find(AFTER)) {
+        (Some(start), Some(end)) => &json[start..end],
+        _ => panic!("the figures as JSON without their sections 8 and 9"),
+    };
+    let end = text
+        .find(AFTER)
+        .unwrap_or_else(|| panic!("a figures file without `memory_sizes`"));
+    let start = text.find(FIRST).filter(|start| *start < end).unwrap_or(end);
+    format!("{}{block}{}", &text[..start], &text[end..])
 }
 
 /// Sections 1 to 9, measured.
@@ -1312,5 +1331,27 @@ async fn measure() -> BenchFigures {
         allowlist: Some(allowlist),
         memory_sizes,
         tools,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_sections_of;
+
+    #[test]
+    fn sections_8_and_9_are_set_into_a_figures_file_whose_other_members_keep_their_text() {
+        let old = "{\n  \"warm\": 0.19292499999999999,\n  \"memory_sizes\": null\n}\n";
+        let json = "{\n  \"warm\": 0.192925,\n  \"leak\": {\"rounds\": 1},\n  \"allowlist\": null,\n  \"memory_sizes\": null\n}";
+        let set = with_sections_of(old, json);
+        assert_eq!(
+            set,
+            "{\n  \"warm\": 0.19292499999999999,\n  \"leak\": {\"rounds\": 1},\n  \"allowlist\": null,\n  \"memory_sizes\": null\n}\n"
+        );
+        // Set again: the sections replaced, not added twice.
+        let again = json.replace("\"rounds\": 1", "\"rounds\": 2");
+        assert_eq!(
+            with_sections_of(&set, &again),
+            set.replace("\"rounds\": 1", "\"rounds\": 2")
+        );
     }
 }

@@ -844,9 +844,11 @@ pub fn leak(figures: &BenchFigures) -> String {
         "\nA report of {tokens} tokens, the keys cached / one warm `GET /v1/account`: **{:.1}** (the first, \
          the document fetched: {:.1}); / the same mix as {tokens} one-token reports in turn: **{:.2}** (what \
          one request with {lookups_at_once} lookups at once saves over a report per token, each its own \
-         signature check and its lookups one after another). First report / second: {:.2} (the keys \
-         document's fetch from loopback; from GitHub it is one HTTPS round trip more, once per instance). \
-         Against the functions' 10 s Lambda timeout (template.yaml), the cached report took {:.1} % of it \
+         signature check and its lookups one after another. Far from sixteenfold: DynamoDB Local runs on \
+         the same two shared cores, and each token of ours costs it a transaction and three reads; on \
+         DynamoDB each is a network round trip, and those overlap: not measured here). First \
+         report / second: {:.2}: the keys document's fetch from loopback is lost in the rounds' spread \
+         (least–most above); from GitHub it is one HTTPS round trip more, once per instance. Against the functions' 10 s Lambda timeout (template.yaml), the cached report took {:.1} % of it \
          here.\n",
         section.warm.median_ms / section.account_p50_ms.max(f64::EPSILON),
         section.cold.median_ms / section.account_p50_ms.max(f64::EPSILON),
