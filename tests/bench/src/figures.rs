@@ -25,6 +25,14 @@ pub struct BenchFigures {
     /// the peak RSS with the cache full. `None` in runs made before it.
     #[serde(default)]
     pub authorizer_load: Option<AuthorizerLoad>,
+    /// Section 8 (issue 22): the secret-scanning endpoint answering GitHub's reports. `None` in runs made
+    /// before it.
+    #[serde(default)]
+    pub leak: Option<LeakSection>,
+    /// Section 9 (issue 22): the authorizer with and without an IP allowlist on the key. `None` in runs made
+    /// before it.
+    #[serde(default)]
+    pub allowlist: Option<AllowlistSection>,
     /// Section 6; `None` when cgroups could not be made (not root, no cgroup v1 `cpu`).
     pub memory_sizes: Option<MemorySizeSection>,
     /// What `scripts/bench.sh` measured with valgrind, `init_steps` and the Lambda zips; `None` when the bench
@@ -264,6 +272,91 @@ pub struct CacheFull {
     pub cache_ttl_s: f64,
     pub cache_keys: usize,
     pub peak_rss_kib: Option<u64>,
+}
+
+/// A section measured on its own (`bench leak`), merged into an earlier run's figures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AloneRun {
+    pub run: RunInfo,
+    /// `/proc/loadavg`'s 1, 5 and 15 minute load averages when it started (others share the machine).
+    pub load_average: String,
+}
+
+/// Section 8 (issue 22): `POST /v1/secret-scanning/github` in process, on the bench's table (through the
+/// counting proxy), GitHub's public keys document served by a loopback stand-in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LeakSection {
+    /// Set when the section was measured alone (`bench leak`), not in the run the other sections come from.
+    #[serde(default)]
+    pub alone: Option<AloneRun>,
+    /// The `bench` binary's build (`release` or `debug`): the function runs inside it.
+    pub build_profile: String,
+    /// Rounds, each with fresh organisations and a fresh function (its keys cache empty).
+    pub rounds: usize,
+    /// Each report's tokens: live keys of one organisation (all of its live keys), well-formed keys of our
+    /// format that no key has, tokens of another format.
+    pub ours: usize,
+    pub unknown: usize,
+    pub foreign: usize,
+    /// `accounts::LEAK_LOOKUPS_AT_ONCE`.
+    pub lookups_at_once: usize,
+    /// The first report of each round (the keys document fetched), the second (100 fresh tokens, the keys
+    /// cached), and the same mix sent as one-token reports, one after another (the keys cached).
+    pub cold: ReportRun,
+    pub warm: ReportRun,
+    pub one_by_one: ReportRun,
+    /// Warm `GET /v1/account` in process on the same table (the admin key of a 50-key organisation): the
+    /// unit a report's time is stated in.
+    pub account_requests: usize,
+    pub account_p50_ms: f64,
+    pub account_p99_ms: f64,
+}
+
+/// One kind of report over every round.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReportRun {
+    /// Reports sent each round (one of 100 tokens, or 100 of one token).
+    pub reports_per_round: usize,
+    /// The whole time of a round's reports (the handler's calls, from the request to its response), median,
+    /// least and most over the rounds.
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    /// Every round's operations on the wire, summed; `Query` operations on the key-hash index.
+    pub operations: BTreeMap<String, u64>,
+    pub index_queries: u64,
+    /// Fetches of the keys document, summed over the rounds.
+    pub keys_fetches: u64,
+    /// Labels answered, summed over the rounds.
+    pub true_positives: u64,
+    pub false_positives: u64,
+}
+
+/// Section 9 (issue 22): the `authorizer` binary's warm latency for a key with no allowlist and a key with
+/// one, their requests taken in turn on one instance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AllowlistSection {
+    #[serde(default)]
+    pub alone: Option<AloneRun>,
+    pub warm_up: usize,
+    /// Timed requests of each key on each instance.
+    pub requests: usize,
+    /// The listed key's `allowed_ips`, and the events' `requestContext.http.sourceIp`.
+    pub allowed_ips: Vec<String>,
+    pub source_ip: String,
+    /// One instance with the cache off, one with its default TTL.
+    pub rows: Vec<AllowlistRow>,
+    /// Whether the listed key, sent from an address outside its list, was refused (on each instance).
+    pub outside_refused: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AllowlistRow {
+    pub cache_ttl_s: f64,
+    pub plain_p50_ms: f64,
+    pub plain_p99_ms: f64,
+    pub listed_p50_ms: f64,
+    pub listed_p99_ms: f64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

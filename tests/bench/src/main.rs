@@ -6,10 +6,12 @@
 //! DynamoDB Local through a proxy that counts operations on the wire ([`counter`]); in section 6, each held to
 //! a memory size's CPU share ([`cpu_share`]) and reaching DynamoDB over TLS ([`tls`]).
 
+mod allowlist;
 mod compare;
 mod counter;
 mod cpu_share;
 mod figures;
+mod leak;
 mod memory_size;
 mod policy;
 mod pricing;
@@ -52,6 +54,8 @@ struct Setup {
     /// A second organisation (so the first one's key list stays at 10 keys), whose `read`-only keys the
     /// authorizer is timed with...
     authorizer_org: String,
+    /// The authorizer organisation's admin key as a principal: section 9 makes its keys with it.
+    authorizer_principal: Principal,
     authorizer_key: String,
     /// ... and counted with: a key no other request uses, so its writes are the counted instance's alone.
     counted_key: String,
@@ -448,6 +452,7 @@ async fn prepare(crowd_keys: usize) -> Setup {
         store,
         admin_key,
         authorizer_org: owner_principal.org_id.clone(),
+        authorizer_principal: owner_principal,
         authorizer_key,
         counted_key,
         counted_key_id,
@@ -1049,6 +1054,7 @@ const USAGE: &str = "usage: bench                        measure, write the figu
        bench render FIGURES.json    print BENCHMARKS.md for a run's figures
        bench compare OLD.json NEW.json   each figure of two runs and their ratio
        bench memory                 sections 3 and 6 alone, as Markdown
+       bench leak [FIGURES.json]    sections 8 and 9 alone, as Markdown; set into FIGURES.json when named
        bench profile FUNCTION [N]   init and N warm requests, for a profiler (BENCH_WRAPPER)";
 
 #[tokio::main]
@@ -1100,6 +1106,10 @@ async fn main() {
             );
             return;
         }
+        Some("leak") => {
+            leak_alone(argument(2)).await;
+            return;
+        }
         Some(_) => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -1114,7 +1124,8 @@ async fn main() {
     std::fs::write(&path, json + "\n")
         .unwrap_or_else(|err| panic!("write {}: {err}", path.display()));
     eprintln!("bench: figures written to {}", path.display());
-    let failures = render::all_authorizer_failures(&figures);
+    let mut failures = render::all_authorizer_failures(&figures);
+    failures.extend(render::issue22_failures(&figures));
     if !failures.is_empty() {
         eprintln!("{}", render::authorizer_counts(&figures));
         for failure in &failures {
@@ -1124,7 +1135,69 @@ async fn main() {
     }
 }
 
-/// Sections 1 to 6, measured.
+/// `bench leak [FIGURES.json]`: sections 8 and 9 alone (each marked so, with this run's date, machine and
+/// load), printed as Markdown; when a figures file is named, set into it, its other sections kept as they
+/// were. Exits 1 (and writes nothing) when section 8's counts break the cost model or section 9's listed key
+/// was let in from outside its list.
+async fn leak_alone(path: Option<&str>) {
+    let alone = figures::AloneRun {
+        run: run_info(),
+        load_average: std::fs::read_to_string("/proc/loadavg")
+            .map(|text| {
+                text.split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default(),
+    };
+    let setup = prepare(0).await;
+    let mut leak = leak::section(&setup).await;
+    leak.alone = Some(alone.clone());
+    let requests = env_number("BENCH_REQUESTS", 2000);
+    let mut allowlist = allowlist::section(&setup, requests).await;
+    allowlist.alone = Some(alone);
+    let mut figures = match path {
+        Some(path) => read_figures(path),
+        None => BenchFigures::default(),
+    };
+    figures.leak = Some(leak);
+    figures.allowlist = Some(allowlist);
+    println!("{}{}", render::leak(&figures), render::allowlist(&figures));
+    let failures = render::issue22_failures(&figures);
+    if !failures.is_empty() {
+        for failure in &failures {
+            eprintln!("bench failed: {failure}");
+        }
+        std::process::exit(1);
+    }
+    if let Some(path) = path {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("read {path}: {err}"));
+        let json = serde_json::to_string_pretty(&figures).expect("the figures as JSON");
+        std::fs::write(path, with_sections_of(&text, &json))
+            .unwrap_or_else(|err| panic!("write {path}: {err}"));
+        eprintln!("bench: sections 8 and 9 set into {path}");
+    }
+}
+
+/// The figures file `text` with its `leak` and `allowlist` members (if any) replaced by `json`'s (a whole
+/// run written by `to_string_pretty`), every other member's text kept byte for byte: serde_json does not read
+/// every float back to the same digits, and the other sections' figures stay as measured.
+fn with_sections_of(text: &str, json: &str) -> String {
+    const FIRST: &str = "\n  \"leak\": ";
+    const AFTER: &str = "\n  \"memory_sizes\": ";
+    let block = match (json.find(FIRST), json.find(AFTER)) {
+        (Some(start), Some(end)) => &json[start..end],
+        _ => panic!("the figures as JSON without their sections 8 and 9"),
+    };
+    let end = text
+        .find(AFTER)
+        .unwrap_or_else(|| panic!("a figures file without `memory_sizes`"));
+    let start = text.find(FIRST).filter(|start| *start < end).unwrap_or(end);
+    format!("{}{block}{}", &text[..start], &text[end..])
+}
+
+/// Sections 1 to 9, measured.
 async fn measure() -> BenchFigures {
     let requests = env_number("BENCH_REQUESTS", 2000);
     let cold_runs = env_number("BENCH_COLD_RUNS", 31);
@@ -1228,6 +1301,10 @@ async fn measure() -> BenchFigures {
         })
         .collect();
 
+    // 8. The leak response; 9. the authorizer with an IP allowlist.
+    let leak = leak::section(&setup).await;
+    let allowlist = allowlist::section(&setup, requests).await;
+
     // 6. Memory size under Lambda's CPU model, over TLS.
     let memory_sizes = memory_sizes(&setup, &units).await;
     BenchFigures {
@@ -1250,7 +1327,31 @@ async fn measure() -> BenchFigures {
         throughput,
         authorizer_cached: Some(authorizer_cached),
         authorizer_load: Some(authorizer_load),
+        leak: Some(leak),
+        allowlist: Some(allowlist),
         memory_sizes,
         tools,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_sections_of;
+
+    #[test]
+    fn sections_8_and_9_are_set_into_a_figures_file_whose_other_members_keep_their_text() {
+        let old = "{\n  \"warm\": 0.19292499999999999,\n  \"memory_sizes\": null\n}\n";
+        let json = "{\n  \"warm\": 0.192925,\n  \"leak\": {\"rounds\": 1},\n  \"allowlist\": null,\n  \"memory_sizes\": null\n}";
+        let set = with_sections_of(old, json);
+        assert_eq!(
+            set,
+            "{\n  \"warm\": 0.19292499999999999,\n  \"leak\": {\"rounds\": 1},\n  \"allowlist\": null,\n  \"memory_sizes\": null\n}\n"
+        );
+        // Set again: the sections replaced, not added twice.
+        let again = json.replace("\"rounds\": 1", "\"rounds\": 2");
+        assert_eq!(
+            with_sections_of(&set, &again),
+            set.replace("\"rounds\": 1", "\"rounds\": 2")
+        );
     }
 }
