@@ -1,6 +1,6 @@
 //! GitHub's public keys document (`{"public_keys": [{"key_identifier", "key", "is_current"}]}`): fetched at
-//! its first use, kept for the instance's life, and fetched again at most once a minute when a report names
-//! a key it does not list (GitHub rotates keys; a flood of made-up identifiers must not become a flood of
+//! its first use, kept for an hour ([`MAX_DOCUMENT_AGE`]), and fetched again at most once a minute when a
+//! report names a key it does not list (GitHub rotates keys; a flood of made-up identifiers must not become a flood of
 //! fetches).
 
 use std::collections::HashMap;
@@ -23,6 +23,11 @@ pub const DEFAULT_KEYS_URL: &str = "https://api.github.com/meta/public_keys/secr
 
 /// The least time between two fetches the service makes for an identifier it does not know.
 pub const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The longest a fetched document is trusted: past it, the next report fetches it again (once, within
+/// [`REFETCH_INTERVAL`] of the last try), so a key GitHub withdraws stops verifying within the hour; a failed
+/// fetch keeps the keys known.
+pub const MAX_DOCUMENT_AGE: Duration = Duration::from_secs(3_600);
 
 /// The longest a fetch may take, well inside the request deadline (6 s).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -84,12 +89,20 @@ pub struct KeyRing {
     keys: HashMap<String, VerifyingKey>,
     /// When the last fetch was made, and whether it gave a usable document.
     last_fetch: Option<(Instant, bool)>,
+    /// When the keys held were fetched.
+    fetched_at: Option<Instant>,
 }
 
 impl KeyRing {
     /// The key listed under `identifier`, if any.
     pub fn key(&self, identifier: &str) -> Option<&VerifyingKey> {
         self.keys.get(identifier)
+    }
+
+    /// Whether the keys held are older than [`MAX_DOCUMENT_AGE`] at `now`.
+    pub fn is_stale(&self, now: Instant) -> bool {
+        self.fetched_at
+            .is_some_and(|at| now.saturating_duration_since(at) >= MAX_DOCUMENT_AGE)
     }
 
     /// Whether a fetch may be made at `now`: never fetched, or the last fetch a minute ago or more.
@@ -115,6 +128,7 @@ impl KeyRing {
         let usable = match fetched {
             Ok(keys) => {
                 self.keys = keys;
+                self.fetched_at = Some(now);
                 true
             }
             Err(err) => {
@@ -157,11 +171,13 @@ impl PublicKeys {
     /// fetch twice).
     pub async fn key(&self, identifier: &str, now: Instant) -> Result<VerifyingKey, KeysError> {
         let mut ring = self.ring.lock().await;
-        if let Some(key) = ring.key(identifier) {
+        let fresh = !ring.is_stale(now);
+        if let Some(key) = ring.key(identifier).filter(|_| fresh) {
             return Ok(*key);
         }
         if !ring.may_fetch(now) {
-            return Err(ring.refusal());
+            // A stale key is still used until a fetch may be made again.
+            return ring.key(identifier).copied().ok_or_else(|| ring.refusal());
         }
         let fetched = self.fetch().await;
         let failure = fetched.as_ref().err().cloned();
@@ -291,5 +307,24 @@ mod tests {
         let later = start + REFETCH_INTERVAL * 2;
         ring.record(Err("timed out".to_owned()), later);
         assert!(ring.key("test-only-local-dev-key").is_some(), "kept");
+    }
+
+    #[test]
+    fn keys_are_stale_after_an_hour_and_a_failed_refresh_keeps_them() {
+        let start = Instant::now();
+        let mut ring = KeyRing::default();
+        assert!(!ring.is_stale(start), "nothing held yet");
+        ring.record(parse_keys_document(DEV_DOCUMENT.as_bytes()), start);
+        assert!(!ring.is_stale(start + MAX_DOCUMENT_AGE - Duration::from_secs(1)));
+        let later = start + MAX_DOCUMENT_AGE;
+        assert!(ring.is_stale(later));
+        ring.record(Err("timed out".to_owned()), later);
+        assert!(ring.key("test-only-local-dev-key").is_some(), "kept");
+        assert!(ring.is_stale(later), "still the old document");
+        ring.record(
+            parse_keys_document(DEV_DOCUMENT.as_bytes()),
+            later + REFETCH_INTERVAL,
+        );
+        assert!(!ring.is_stale(later + REFETCH_INTERVAL));
     }
 }
