@@ -283,6 +283,7 @@ pub async fn edit_key(
         let now_text = timestamp(now);
         let change = KeyChange::Edit {
             at: &now_text,
+            seen: &key,
             name: name.as_deref(),
             scopes: requested.as_ref().map(|new| ScopesChange {
                 seen: &key.scopes,

@@ -33,8 +33,12 @@ pub enum KeyChange<'a> {
     Revoke { at: &'a str, leak: Option<&'a Leak> },
     /// Rename it, set its scopes and/or its allowlist (anywhere removes it); only a key still active and
     /// unexpired at `at`.
+    ///
+    /// A new `name` or `allowed_ips` is written only while the key's is still `seen`'s, as scopes are (so the
+    /// edit's event says truly what it changed from, even with edits racing).
     Edit {
         at: &'a str,
+        seen: &'a ApiKeyRecord,
         name: Option<&'a str>,
         scopes: Option<ScopesChange<'a>>,
         allowed_ips: Option<&'a AllowedIps>,
@@ -103,6 +107,7 @@ impl KeyChange<'_> {
             }
             KeyChange::Edit {
                 at,
+                seen,
                 name,
                 scopes,
                 allowed_ips,
@@ -117,6 +122,11 @@ impl KeyChange<'_> {
                     // `name` is a DynamoDB reserved word.
                     names.insert("#name".to_owned(), "name".to_owned());
                     values.insert(":name".to_owned(), AttributeValue::S((*name).to_owned()));
+                    condition.push_str(" AND #name = :seen_name");
+                    values.insert(
+                        ":seen_name".to_owned(),
+                        AttributeValue::S(seen.name.clone()),
+                    );
                     sets.push("#name = :name");
                 }
                 if let Some(scopes) = scopes {
@@ -128,6 +138,12 @@ impl KeyChange<'_> {
                 let mut removes = "";
                 if let Some(list) = allowed_ips {
                     names.insert("#ips".to_owned(), ALLOWED_IPS_ATTRIBUTE.to_owned());
+                    if seen.allowed_ips.is_anywhere() {
+                        condition.push_str(" AND attribute_not_exists(#ips)");
+                    } else {
+                        condition.push_str(" AND #ips = :seen_ips");
+                        values.insert(":seen_ips".to_owned(), allowed_ips_value(&seen.allowed_ips));
+                    }
                     if list.is_anywhere() {
                         // Anywhere is stored as no list, as a new key without one is.
                         removes = " REMOVE #ips";

@@ -237,3 +237,59 @@ async fn renaming_a_key_to_a_zwj_emoji_or_a_zwnj_persian_word_is_kept_intact() {
         assert_eq!(answer.data()["name"], name);
     }
 }
+
+/// Two renames racing: the one decided on a name changed since is not written (the edit reads again), so
+/// each edit's event says truly what the name changed from.
+#[tokio::test]
+async fn an_edit_decided_on_a_name_or_allowlist_changed_since_is_not_written() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    let (_, key_id) = create_key(&store, &org.admin_key, json!({"name": "First"})).await;
+    let seen = store
+        .get_key(&org.org_id, &key_id)
+        .await
+        .expect("read")
+        .expect("key");
+    let renamed = call(Method::PATCH, &format!("/v1/account/api-keys/{key_id}"))
+        .bearer(&org.admin_key)
+        .json(json!({"name": "Second", "allowed_ips": ["203.0.113.7"]}))
+        .from_address("203.0.113.7")
+        .send(&store)
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    for change in [
+        store::KeyChange::Edit {
+            at: "2026-01-01T00:00:00Z",
+            seen: &seen,
+            name: Some("Third"),
+            scopes: None,
+            allowed_ips: None,
+        },
+        store::KeyChange::Edit {
+            at: "2026-01-01T00:00:00Z",
+            seen: &seen,
+            name: None,
+            scopes: None,
+            allowed_ips: Some(&auth::AllowedIps::anywhere()),
+        },
+    ] {
+        let written = store
+            .change_key(
+                &org.org_id,
+                &key_id,
+                change,
+                store::RevocationGuard::None,
+                &service_tests::an_event(&org.org_id, store::EventType::KeyEdited),
+            )
+            .await
+            .expect("answered");
+        assert!(written.is_none(), "written over a change it did not see");
+    }
+    let now = store
+        .get_key(&org.org_id, &key_id)
+        .await
+        .expect("read")
+        .expect("key");
+    assert_eq!(now.name, "Second");
+    assert_eq!(now.allowed_ips.entries(), ["203.0.113.7"]);
+}
