@@ -16,11 +16,28 @@ use crate::{build_error, unavailable, RequestFacts, Store, StoreError, NEW_ITEM_
 /// How long an event is kept: 400 days, then DynamoDB's TTL deletes it (and the list stops showing it).
 pub const EVENT_RETENTION: Duration = Duration::from_secs(400 * 86_400);
 
-/// The sort key prefix of an organisation's events; event ids sort by time, so the newest is last.
-pub const EVENT_SORT_PREFIX: &str = "EVENT#";
+/// Which of an organisation's two event ranges (sort keys `EVENT#LIVE#<id>`, `EVENT#TEST#<id>`; ids sort by
+/// time, so the newest is last) an event is kept in: those about test keys apart, so a test key's list (it
+/// sees only those) is a key condition, never a filter reading past every other event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EventRange {
+    /// Events about live keys, and the organisation's own.
+    Live,
+    /// Events about test keys.
+    Test,
+}
 
-fn event_sort(event_id: &str) -> String {
-    format!("{EVENT_SORT_PREFIX}{event_id}")
+impl EventRange {
+    fn prefix(self) -> &'static str {
+        match self {
+            EventRange::Live => "EVENT#LIVE#",
+            EventRange::Test => "EVENT#TEST#",
+        }
+    }
+
+    fn sort(self, event_id: &str) -> String {
+        format!("{}{event_id}", self.prefix())
+    }
 }
 
 /// What happened. The names are the API's `type` values.
@@ -132,11 +149,18 @@ impl EventRecord {
             .is_some_and(|key| key.environment == Environment::Test)
     }
 
+    fn range(&self) -> EventRange {
+        match self.is_about_test_keys() {
+            true => EventRange::Test,
+            false => EventRange::Live,
+        }
+    }
+
     pub(crate) fn to_item(&self) -> Item {
         let s = |value: &str| AttributeValue::S(value.to_owned());
         let mut item = HashMap::from([
             (PARTITION_KEY.to_owned(), s(&org_partition(&self.org_id))),
-            (SORT_KEY.to_owned(), s(&event_sort(&self.event_id))),
+            (SORT_KEY.to_owned(), s(&self.range().sort(&self.event_id))),
             ("event_id".to_owned(), s(&self.event_id)),
             ("org_id".to_owned(), s(&self.org_id)),
             ("event_type".to_owned(), s(self.event_type.as_str())),
@@ -264,39 +288,62 @@ impl Store {
     }
 
     /// Up to `limit` of an organisation's events that pass `filter`, newest first (strongly consistent:
-    /// a change's event is listed as soon as its change answered).
+    /// a change's event is listed as soon as its change answered). A test key's list reads the range of
+    /// events about test keys alone; any other reads both ranges, a page of each, and merges them by id.
     pub async fn list_events_page(
         &self,
         org_id: &str,
         filter: EventFilter<'_>,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
-        let mut events = Vec::with_capacity(limit + 1);
+        let ranges: &[EventRange] = match filter.test_keys_only {
+            true => &[EventRange::Test],
+            false => &[EventRange::Live, EventRange::Test],
+        };
+        let mut events = Vec::with_capacity(2 * (limit + 1));
+        for range in ranges {
+            events.extend(self.range_page(org_id, *range, filter, limit + 1).await?);
+        }
+        // Each range gave its newest `limit + 1` after the cursor: their merge's newest `limit + 1` are the
+        // organisation's.
+        events.sort_unstable_by(|a, b| b.event_id.cmp(&a.event_id));
+        let has_more = events.len() > limit;
+        events.truncate(limit);
+        Ok(EventPage { events, has_more })
+    }
+
+    /// Up to `wanted` events of one range that pass `filter`, newest first, after the cursor (which may be
+    /// an event of the other range: a start key need not be an item).
+    async fn range_page(
+        &self,
+        org_id: &str,
+        range: EventRange,
+        filter: EventFilter<'_>,
+        wanted: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let mut events = Vec::with_capacity(wanted);
         let mut start_key = filter.starting_after.map(|event_id| {
             HashMap::from([
                 (
                     PARTITION_KEY.to_owned(),
                     AttributeValue::S(org_partition(org_id)),
                 ),
-                (SORT_KEY.to_owned(), AttributeValue::S(event_sort(event_id))),
+                (SORT_KEY.to_owned(), AttributeValue::S(range.sort(event_id))),
             ])
         });
         let mut conditions = vec!["#expiry > :now"];
-        if filter.test_keys_only {
-            conditions.push("subject_environment = :test");
-        }
         if filter.event_type.is_some() {
             conditions.push("event_type = :type");
         }
         loop {
-            let wanted = limit + 1 - events.len();
+            let missing = wanted - events.len();
             let mut query = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .consistent_read(true)
                 .scan_index_forward(false)
-                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
+                .limit(i32::try_from(missing).unwrap_or(i32::MAX))
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .filter_expression(conditions.join(" AND "))
                 .expression_attribute_names("#pk", PARTITION_KEY)
@@ -305,19 +352,13 @@ impl Store {
                 .expression_attribute_values(":pk", AttributeValue::S(org_partition(org_id)))
                 .expression_attribute_values(
                     ":prefix",
-                    AttributeValue::S(EVENT_SORT_PREFIX.to_owned()),
+                    AttributeValue::S(range.prefix().to_owned()),
                 )
                 .expression_attribute_values(
                     ":now",
                     AttributeValue::N(filter.now_epoch.to_string()),
                 )
                 .set_exclusive_start_key(start_key.take());
-            if filter.test_keys_only {
-                query = query.expression_attribute_values(
-                    ":test",
-                    AttributeValue::S(Environment::Test.as_str().to_owned()),
-                );
-            }
             if let Some(kind) = filter.event_type {
                 query = query.expression_attribute_values(
                     ":type",
@@ -332,13 +373,10 @@ impl Store {
                 events.push(EventRecord::from_item(item)?);
             }
             match output.last_evaluated_key {
-                Some(next) if !next.is_empty() && events.len() <= limit => start_key = Some(next),
-                _ => break,
+                Some(next) if !next.is_empty() && events.len() < wanted => start_key = Some(next),
+                _ => return Ok(events),
             }
         }
-        let has_more = events.len() > limit;
-        events.truncate(limit);
-        Ok(EventPage { events, has_more })
     }
 }
 

@@ -158,6 +158,62 @@ async fn events_are_paginated_as_the_key_list_is() {
 }
 
 #[tokio::test]
+async fn pages_merge_events_about_live_and_test_keys_in_time_order() {
+    let store = fresh_store().await;
+    let org = sign_up(&store).await;
+    for environment in ["test", "live", "test", "live", "test"] {
+        create_key(&store, &org.admin_key, json!({"environment": environment})).await;
+    }
+    let whole = events(&store, &org.admin_key, "").await;
+    let ids = |answer: &Answer| -> Vec<String> {
+        answer
+            .data()
+            .as_array()
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|event| event["id"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all = ids(&whole);
+    assert_eq!(all.len(), 6);
+    let mut sorted = all.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(all, sorted, "newest first");
+    let environments: Vec<_> = whole
+        .data()
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|event| {
+            event["subject"]["environment"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        environments,
+        ["test", "live", "test", "live", "test", "live"]
+    );
+    let mut paged = Vec::new();
+    let mut query = "?limit=2".to_owned();
+    loop {
+        let page = events(&store, &org.admin_key, &query).await;
+        let page_ids = ids(&page);
+        paged.extend(page_ids.clone());
+        if page.body["has_more"] != true {
+            break;
+        }
+        query = format!("?limit=2&starting_after={}", page_ids[page_ids.len() - 1]);
+    }
+    assert_eq!(paged, all, "every event once, in order, across pages");
+}
+
+#[tokio::test]
 async fn events_filter_by_type_and_an_unknown_type_is_a_400_naming_it() {
     let store = fresh_store().await;
     let org = sign_up(&store).await;

@@ -169,11 +169,43 @@ async fn each_route_costs_what_the_operations_page_says() {
             "GetItem"
         ]
     );
+    // The activity log: a page of each of its two ranges (events about live keys and the organisation's
+    // own, events about test keys), merged.
     call(Method::GET, "/v1/account/events")
         .bearer(&org.admin_key)
         .send(&store)
         .await;
-    assert_eq!(log.take(), ["Query", "GetItem", "Query"]);
+    assert_eq!(log.take(), ["Query", "GetItem", "Query", "Query"]);
     call(Method::GET, "/health").send(&store).await;
     assert!(log.take().is_empty());
+}
+
+#[tokio::test]
+async fn a_test_keys_activity_log_reads_its_own_range_once_however_many_live_events_there_are() {
+    let (store, log) = counting_store().await;
+    let org = sign_up(&store).await;
+    let (test_admin, _) = create_key(
+        &store,
+        &org.admin_key,
+        serde_json::json!({"environment": "test", "scopes": ["admin"]}),
+    )
+    .await;
+    for _ in 0..30 {
+        create_key(&store, &org.admin_key, serde_json::json!({})).await;
+    }
+    log.take();
+    let page = call(Method::GET, "/v1/account/events?limit=1")
+        .bearer(&test_admin)
+        .send(&store)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+    assert_eq!(page.data().as_array().map(Vec::len), Some(1));
+    // The index read, the caller's key confirmed, one query of the test range: none of the 31 live events
+    // (and, this key's first use, its usage written: two updates).
+    let reads: Vec<String> = log
+        .take()
+        .into_iter()
+        .filter(|op| op.as_str() != "UpdateItem")
+        .collect();
+    assert_eq!(reads, ["Query", "GetItem", "Query"]);
 }
