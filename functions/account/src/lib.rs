@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use accounts::{EventListRequest, UsageQuery};
+use accounts::{EventListRequest, PageRequest, UsageQuery};
 use api_errors::Outcome;
 use auth::{Gate, GateConfig, Scope};
 use config::{ConfigError, Variables};
@@ -106,8 +106,10 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
         }
         Operation::ListEvents => {
             let request = EventListRequest {
-                limit: query_parameter(&request, "limit")?,
-                starting_after: query_parameter(&request, "starting_after")?,
+                page: PageRequest {
+                    limit: query_parameter(&request, "limit")?,
+                    starting_after: query_parameter(&request, "starting_after")?,
+                },
                 event_type: query_parameter(&request, "type")?,
             };
             let page = accounts::list_events(store, &principal, request, now).await?;

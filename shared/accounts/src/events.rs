@@ -11,13 +11,7 @@ use store::{
     EVENT_RETENTION,
 };
 
-use crate::keys::canonical_id;
-use crate::AccountError;
-
-/// The list's page size when `limit` is not given, and the largest `limit` accepted.
-pub const DEFAULT_EVENT_PAGE_LIMIT: usize = 100;
-/// The largest `limit` an event list may ask for.
-pub const MAX_EVENT_PAGE_LIMIT: usize = 100;
+use crate::{AccountError, PageRequest};
 
 /// How an event names a key: its id, prefix and environment.
 pub(crate) fn key_ref(key: &ApiKeyRecord) -> KeyRef {
@@ -78,11 +72,10 @@ pub(crate) fn key_made(key: &ApiKeyRecord) -> Value {
     })
 }
 
-/// A list request's parameters as they arrived (query string), checked here.
+/// An event list's parameters as they arrived (query string), checked here: paged as the key list is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventListRequest {
-    pub limit: Option<String>,
-    pub starting_after: Option<String>,
+    pub page: PageRequest,
     pub event_type: Option<String>,
 }
 
@@ -185,31 +178,7 @@ pub async fn list_events(
     request: EventListRequest,
     now: SystemTime,
 ) -> Result<EventListView, AccountError> {
-    let limit = match request.limit.as_deref() {
-        None => DEFAULT_EVENT_PAGE_LIMIT,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=MAX_EVENT_PAGE_LIMIT).contains(limit))
-            .ok_or_else(|| {
-                AccountError::invalid(
-                    "limit",
-                    format!("`limit` must be a whole number from 1 to {MAX_EVENT_PAGE_LIMIT}."),
-                )
-            })?,
-    };
-    let starting_after = request
-        .starting_after
-        .as_deref()
-        .map(|raw| {
-            canonical_id("evt_", raw).ok_or_else(|| {
-                AccountError::invalid(
-                    "starting_after",
-                    "`starting_after` must be the `id` of an event from the previous page (evt_...).",
-                )
-            })
-        })
-        .transpose()?;
+    let (limit, starting_after) = request.page.checked("evt", "an event")?;
     let event_type = request
         .event_type
         .as_deref()

@@ -63,6 +63,46 @@ pub struct PageRequest {
     pub starting_after: Option<String>,
 }
 
+impl PageRequest {
+    /// The page's size and cursor, checked, the one rule of every list (keys, events): `limit` a whole
+    /// number from 1 to [`MAX_PAGE_LIMIT`] (default [`DEFAULT_PAGE_LIMIT`]), `starting_after` the id of a
+    /// `kind` (`key`, `evt`) from the previous page, named `what` in the error.
+    pub(crate) fn checked(
+        &self,
+        kind: &str,
+        what: &str,
+    ) -> Result<(usize, Option<String>), AccountError> {
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_PAGE_LIMIT,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|limit| (1..=MAX_PAGE_LIMIT).contains(limit))
+                .ok_or_else(|| {
+                    AccountError::invalid(
+                        "limit",
+                        format!("`limit` must be a whole number from 1 to {MAX_PAGE_LIMIT}."),
+                    )
+                })?,
+        };
+        let starting_after = self
+            .starting_after
+            .as_deref()
+            .map(|raw| {
+                canonical_id(&format!("{kind}_"), raw).ok_or_else(|| {
+                    AccountError::invalid(
+                        "starting_after",
+                        format!(
+                            "`starting_after` must be the `id` of {what} from the previous page ({kind}_...)."
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok((limit, starting_after))
+    }
+}
+
 /// GET /v1/account/api-keys: a page of the keys of the caller's organisation the caller may see
 /// ([`visible_to`]), newest first, revoked ones included; `has_more` says whether older keys remain, to be
 /// asked for with `starting_after` set to this page's last id.
@@ -72,31 +112,7 @@ pub async fn list_keys(
     page: PageRequest,
     now: SystemTime,
 ) -> Result<KeyListView, AccountError> {
-    let limit = match page.limit.as_deref() {
-        None => DEFAULT_PAGE_LIMIT,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=MAX_PAGE_LIMIT).contains(limit))
-            .ok_or_else(|| {
-                AccountError::invalid(
-                    "limit",
-                    format!("`limit` must be a whole number from 1 to {MAX_PAGE_LIMIT}."),
-                )
-            })?,
-    };
-    let starting_after = page
-        .starting_after
-        .as_deref()
-        .map(|raw| {
-            canonical_key_id(raw).ok_or_else(|| {
-                AccountError::invalid(
-                    "starting_after",
-                    "`starting_after` must be the `id` of a key from the previous page (key_...).",
-                )
-            })
-        })
-        .transpose()?;
+    let (limit, starting_after) = page.checked("key", "a key")?;
     // A test key sees test keys only: the filter is applied by DynamoDB, before the page is cut.
     let environment = (principal.environment == Environment::Test).then_some(Environment::Test);
     let page = store

@@ -18,7 +18,6 @@ pub use auth::{DerivationSecret, KeyDerivation};
 pub use error::AccountError;
 pub use events::{
     list_events, ActorView, EventKeyView, EventListRequest, EventListView, EventView, RequestView,
-    DEFAULT_EVENT_PAGE_LIMIT, MAX_EVENT_PAGE_LIMIT,
 };
 pub use idempotency::{
     IdempotencyKey, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_CHARS, MIN_IDEMPOTENCY_KEY_CHARS,
