@@ -9,9 +9,10 @@ use std::time::Duration;
 use access::Environment;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
+use crate::pages::NewestFirst;
 use crate::records::{corrupt, org_partition, Item};
 use crate::schema::{EXPIRY_ATTRIBUTE, PARTITION_KEY, SORT_KEY};
-use crate::{build_error, unavailable, RequestFacts, Store, StoreError, NEW_ITEM_CONDITION};
+use crate::{build_error, RequestFacts, Store, StoreError, NEW_ITEM_CONDITION};
 
 /// How long an event is kept: 400 days, then DynamoDB's TTL deletes it (and the list stops showing it).
 pub const EVENT_RETENTION: Duration = Duration::from_secs(400 * 86_400);
@@ -321,62 +322,25 @@ impl Store {
         filter: EventFilter<'_>,
         wanted: usize,
     ) -> Result<Vec<EventRecord>, StoreError> {
-        let mut events = Vec::with_capacity(wanted);
-        let mut start_key = filter.starting_after.map(|event_id| {
-            HashMap::from([
-                (
-                    PARTITION_KEY.to_owned(),
-                    AttributeValue::S(org_partition(org_id)),
-                ),
-                (SORT_KEY.to_owned(), AttributeValue::S(range.sort(event_id))),
-            ])
-        });
-        let mut conditions = vec!["#expiry > :now"];
-        if filter.event_type.is_some() {
-            conditions.push("event_type = :type");
+        let mut page = NewestFirst {
+            org_id,
+            prefix: range.prefix(),
+            after: filter.starting_after.map(|event_id| range.sort(event_id)),
+            filter: Some("#expiry > :now".to_owned()),
+            names: vec![("#expiry", EXPIRY_ATTRIBUTE)],
+            values: vec![(":now", AttributeValue::N(filter.now_epoch.to_string()))],
+            operation: "Query(events page)",
+        };
+        if let Some(kind) = filter.event_type {
+            page.filter = Some("#expiry > :now AND event_type = :type".to_owned());
+            page.values
+                .push((":type", AttributeValue::S(kind.as_str().to_owned())));
         }
-        loop {
-            let missing = wanted - events.len();
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .scan_index_forward(false)
-                .limit(i32::try_from(missing).unwrap_or(i32::MAX))
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .filter_expression(conditions.join(" AND "))
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_names("#sk", SORT_KEY)
-                .expression_attribute_names("#expiry", EXPIRY_ATTRIBUTE)
-                .expression_attribute_values(":pk", AttributeValue::S(org_partition(org_id)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(range.prefix().to_owned()),
-                )
-                .expression_attribute_values(
-                    ":now",
-                    AttributeValue::N(filter.now_epoch.to_string()),
-                )
-                .set_exclusive_start_key(start_key.take());
-            if let Some(kind) = filter.event_type {
-                query = query.expression_attribute_values(
-                    ":type",
-                    AttributeValue::S(kind.as_str().to_owned()),
-                );
-            }
-            let output = query
-                .send()
-                .await
-                .map_err(|err| unavailable("Query(events page)", err))?;
-            for item in output.items() {
-                events.push(EventRecord::from_item(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(next) if !next.is_empty() && events.len() < wanted => start_key = Some(next),
-                _ => return Ok(events),
-            }
-        }
+        self.newest_first(page, wanted)
+            .await?
+            .iter()
+            .map(EventRecord::from_item)
+            .collect()
     }
 }
 

@@ -6,6 +6,7 @@
 mod client;
 mod events;
 mod lifecycle;
+mod pages;
 mod records;
 pub mod schema;
 mod timing;

@@ -7,14 +7,15 @@ use std::time::SystemTime;
 use access::{AllowedIps, Environment, Scope, Scopes};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
+use crate::pages::NewestFirst;
 use crate::records::{
     allowed_ips_value, key_sort, org_partition, scopes_value, ALLOWED_IPS_ATTRIBUTE,
     KEY_SORT_PREFIX, LEAKED_REASON, ORG_SORT,
 };
 use crate::schema::{PARTITION_KEY, SORT_KEY};
 use crate::{
-    build_error, unavailable, ApiKeyRecord, Caller, EventRecord, IdempotencyRecord, KeyRoom, Leak,
-    Refusal, RevocationGuard, Store, StoreError, Transaction, CALLER_CONDITION,
+    build_error, ApiKeyRecord, Caller, EventRecord, IdempotencyRecord, KeyRoom, Leak, Refusal,
+    RevocationGuard, Store, StoreError, Transaction, CALLER_CONDITION,
 };
 
 /// One page of an organisation's keys, newest first.
@@ -178,54 +179,28 @@ impl Store {
         starting_after: Option<&str>,
         limit: usize,
     ) -> Result<KeyPage, StoreError> {
-        let mut keys = Vec::with_capacity(limit + 1);
-        let mut start_key = starting_after.map(|key_id| {
-            HashMap::from([
-                (
-                    PARTITION_KEY.to_owned(),
-                    AttributeValue::S(org_partition(org_id)),
-                ),
-                (SORT_KEY.to_owned(), AttributeValue::S(key_sort(key_id))),
-            ])
-        });
-        loop {
-            let wanted = limit + 1 - keys.len();
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .scan_index_forward(false)
-                .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PARTITION_KEY)
-                .expression_attribute_names("#sk", SORT_KEY)
-                .expression_attribute_values(":pk", AttributeValue::S(org_partition(org_id)))
-                .expression_attribute_values(
-                    ":prefix",
-                    AttributeValue::S(KEY_SORT_PREFIX.to_owned()),
-                )
-                .set_exclusive_start_key(start_key.take());
-            if let Some(environment) = environment {
-                query = query
-                    .filter_expression("environment = :environment")
-                    .expression_attribute_values(
-                        ":environment",
-                        AttributeValue::S(environment.as_str().to_owned()),
-                    );
-            }
-            let output = query
-                .send()
-                .await
-                .map_err(|err| unavailable("Query(keys page)", err))?;
-            for item in output.items() {
-                keys.push(ApiKeyRecord::from_item(item)?);
-            }
-            match output.last_evaluated_key {
-                Some(next) if !next.is_empty() && keys.len() <= limit => start_key = Some(next),
-                _ => break,
-            }
+        let mut page = NewestFirst {
+            org_id,
+            prefix: KEY_SORT_PREFIX,
+            after: starting_after.map(key_sort),
+            filter: None,
+            names: Vec::new(),
+            values: Vec::new(),
+            operation: "Query(keys page)",
+        };
+        if let Some(environment) = environment {
+            page.filter = Some("environment = :environment".to_owned());
+            page.values.push((
+                ":environment",
+                AttributeValue::S(environment.as_str().to_owned()),
+            ));
         }
+        let mut keys = self
+            .newest_first(page, limit + 1)
+            .await?
+            .iter()
+            .map(ApiKeyRecord::from_item)
+            .collect::<Result<Vec<_>, _>>()?;
         let has_more = keys.len() > limit;
         keys.truncate(limit);
         Ok(KeyPage { keys, has_more })
