@@ -438,14 +438,18 @@ impl Store {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    /// A transaction's check that the organisation is active, on its item.
-    fn organization_active_check(&self, org_id: &str) -> Result<TransactWriteItem, StoreError> {
+    /// A transaction's check that the organisation's flag, on its item, is still `active`.
+    fn organization_flag_check(
+        &self,
+        org_id: &str,
+        active: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .key(PARTITION_KEY, AttributeValue::S(org_partition(org_id)))
             .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
-            .condition_expression("is_active = :true")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .condition_expression("is_active = :active")
+            .expression_attribute_values(":active", AttributeValue::Bool(active))
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
@@ -577,19 +581,11 @@ impl Store {
         key: &ApiKeyRecord,
         event: &EventRecord,
     ) -> Result<(), StoreError> {
-        let flag = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key(PARTITION_KEY, AttributeValue::S(org_partition(&key.org_id)))
-            .key(SORT_KEY, AttributeValue::S(ORG_SORT.to_owned()))
-            .condition_expression("is_active = :seen")
-            .expression_attribute_values(":seen", AttributeValue::Bool(key.org_is_active))
-            .build()
-            .map_err(build_error)?;
         let mut transaction = Transaction::default();
         transaction.push(self.put_new(key.to_item())?, Refusal::AlreadyExists);
         transaction.push(self.put_event(event)?, Refusal::AlreadyExists);
         transaction.push(
-            TransactWriteItem::builder().condition_check(flag).build(),
+            self.organization_flag_check(&key.org_id, key.org_is_active)?,
             Refusal::Contended,
         );
         self.transact("TransactWriteItems(mint key)", transaction)

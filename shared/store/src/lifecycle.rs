@@ -276,7 +276,7 @@ impl Store {
                 transaction.push(self.creation_counter(org_id, room)?, Refusal::Contended)
             }
             None => transaction.push(
-                self.organization_active_check(org_id)?,
+                self.organization_flag_check(org_id, true)?,
                 Refusal::OrganizationInactive,
             ),
         }
