@@ -11,10 +11,11 @@ use auth::{Gate, GateConfig, Principal, Scope};
 use config::{ConfigError, Variables};
 use http_envelope::{
     created, dispatch, header_text, json_object, ok, ok_page, query_parameter, request_facts,
-    source_address, Access, ApiError, Endpoint, HttpConfig, JsonObject, Matched, Route,
-    TelemetryConfig, IDEMPOTENCY_KEY_HEADER,
+    Access, ApiError, Endpoint, HttpConfig, JsonObject, Matched, Route, TelemetryConfig,
+    IDEMPOTENCY_KEY_HEADER,
 };
 use lambda_http::{Body, Request, Response};
+use store::RequestFacts;
 
 /// What a request of this function asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,9 +102,9 @@ pub async fn handle(service: &Service, request: Request) -> Response<Body> {
 
 async fn answer(service: &Service, request: Request, matched: Matched<Operation>) -> Outcome {
     let now = SystemTime::now();
-    let principal = caller(service, &request, &matched, now).await?;
-    let store = &service.gate.store;
     let facts = request_facts(&request);
+    let principal = caller(service, &request, &matched, &facts, now).await?;
+    let store = &service.gate.store;
     match matched.operation {
         Operation::ListKeys => {
             let page = PageRequest {
@@ -152,18 +153,19 @@ async fn answer(service: &Service, request: Request, matched: Matched<Operation>
     }
 }
 
-/// The calling key, checked for the scope the matched route declares.
+/// The calling key, checked for the scope the matched route declares, from the request's source address.
 async fn caller(
     service: &Service,
     request: &Request,
     matched: &Matched<Operation>,
+    facts: &RequestFacts,
     now: SystemTime,
 ) -> Result<Principal, Failure> {
     Ok(service
         .gate
         .authenticate(
             request.headers(),
-            source_address(request),
+            facts.source_ip,
             matched.required_scope()?,
             now,
         )
