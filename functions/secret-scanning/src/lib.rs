@@ -20,7 +20,6 @@ use http_envelope::{
 use lambda_http::http::{StatusCode, Uri};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use store::{Store, StoreConfig};
 
 pub use error::ScanError;
@@ -190,14 +189,8 @@ async fn verified_report(
 }
 
 fn feedback(token: &ReportedToken, label: LeakLabel) -> Feedback<'_> {
-    let digest = Sha256::digest(token.token.as_bytes());
-    let mut token_hash = String::with_capacity(64);
-    for byte in digest {
-        token_hash.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        token_hash.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
-    }
     Feedback {
-        token_hash,
+        token_hash: auth::token_hash(&token.token),
         token_type: &token.token_type,
         label: match label {
             LeakLabel::TruePositive => "true_positive",

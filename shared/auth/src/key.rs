@@ -107,13 +107,7 @@ impl ApiKeySecret {
 
     /// The stored form: SHA-256 of the whole key, lowercase hex.
     pub fn hash(&self) -> String {
-        let digest = Sha256::digest(self.text.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for byte in digest.iter() {
-            hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-            hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
-        }
-        hex
+        token_hash(&self.text)
     }
 
     /// What the API shows of a key after its creation: its first 15 characters and `...`.
@@ -204,6 +198,18 @@ pub fn random_bytes(len: usize) -> Result<Vec<u8>, KeyGenerationError> {
         .try_fill_bytes(&mut bytes)
         .map_err(|_| KeyGenerationError)?;
     Ok(bytes)
+}
+
+/// The SHA-256 of `text`, lowercase hex: a key's stored hash ([`ApiKeySecret::hash`]), and the `token_hash`
+/// of any token a secret-scanning report sends (ours or not), in the one form both are compared in.
+pub fn token_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest.iter() {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 /// A random identifier such as `org_...` or `key_...`: `prefix`, `_`, 20 base62 characters.

@@ -24,7 +24,7 @@ pub use credentials::presented_key;
 pub use derivation::{DerivationUnavailable, KeyDerivation, StoredSecret};
 pub use gate::{Gate, GateConfig};
 pub use key::{
-    new_event_id, new_key_id, random_bytes, random_id, ApiKeySecret, DerivationSecret,
+    new_event_id, new_key_id, random_bytes, random_id, token_hash, ApiKeySecret, DerivationSecret,
     KeyGenerationError, KEY_PREFIX_VISIBLE_CHARS, MIN_DERIVATION_SECRET_BYTES, RANDOM_PART_LEN,
 };
 pub use meter::{UsageMeter, UsageWrites};
